@@ -1,0 +1,31 @@
+# Two commands on a fresh machine with Python 3.11:  make run   and   make test
+VENV    := .venv
+PY      := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed-stamp
+YEAR    ?= $(shell date +%Y)
+PYTHON  ?= python3
+
+.PHONY: run test libreoffice clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## make run: validate the embedded default plan, then write this year's report pack under output/
+run: $(STAMP)
+	$(VENV)/bin/kehoach validate
+	$(VENV)/bin/kehoach pack --year $(YEAR)
+
+## make test: the whole test suite (installs LibreOffice for the PDF checks when it is missing)
+test: $(STAMP) libreoffice
+	$(VENV)/bin/pytest -q
+
+libreoffice:
+	@command -v soffice >/dev/null 2>&1 || { \
+	  echo "Cài LibreOffice cho các bài kiểm tra PDF..."; \
+	  apt-get update && apt-get install -y libreoffice-writer-nogui libreoffice-calc-nogui fonts-liberation2; }
+
+clean:
+	rm -rf output $(VENV)

@@ -1,0 +1,137 @@
+"""The `kehoach` command line: a thin shell over the library (loader, appendix, pack)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from . import paths
+from .errors import KehoachError, PlanInvalid
+from .fsutil import atomic_write_bytes
+from .loader import load_plan
+from .model import Plan
+
+app = typer.Typer(
+    help="kehoach: tạo biểu mẫu báo cáo (.docx) và phụ lục (.xlsx) cho kế hoạch của UBND tỉnh.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+_state = {"debug": False}
+
+PLAN_HELP = "Thư mục dữ liệu kế hoạch (mặc định: kế hoạch 1627/KH-UBND có sẵn)."
+
+
+def _plan_option() -> Path | None:
+    return typer.Option(None, "--plan", help=PLAN_HELP, show_default=False)
+
+
+def _friendly(fn):
+    """Print user errors as Vietnamese sentences with exit code 1; --debug shows the traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except PlanInvalid as e:
+            for p in e.problems:
+                err.print(str(p), markup=False)
+            err.print(f"Kế hoạch không hợp lệ: {len(e.problems)} lỗi; không có tệp nào được ghi.", markup=False)
+            raise typer.Exit(1)
+        except KehoachError as e:
+            if _state["debug"]:
+                raise
+            err.print(f"Lỗi: {e}", markup=False)
+            raise typer.Exit(1)
+        except OSError as e:
+            if _state["debug"]:
+                raise
+            err.print(f"Lỗi ghi/đọc tệp: {e.strerror} ({e.filename}); kiểm tra đường dẫn và quyền ghi.", markup=False)
+            raise typer.Exit(1)
+
+    return wrapper
+
+
+def _load(plan_dir: Path | None) -> Plan:
+    return load_plan(plan_dir or paths.default_plan_dir())
+
+
+@app.callback()
+def _main(debug: bool = typer.Option(False, "--debug", help="Hiện chi tiết kỹ thuật (traceback) khi có lỗi.")):
+    _state["debug"] = debug
+
+
+@app.command(help="Kiểm tra dữ liệu kế hoạch; mỗi lỗi một dòng dạng tệp:dòng: nội dung.")
+@_friendly
+def validate(plan: Path | None = _plan_option()):
+    p = _load(plan)
+    out.print(
+        f"Kế hoạch {p.meta.number} hợp lệ: {len(p.groups)} nhóm, {len(p.tasks)} nhiệm vụ, "
+        f"{len(p.registry.agencies)} đơn vị, {len(p.registry.groups)} nhóm đơn vị.",
+        markup=False,
+    )
+
+
+@app.command(help="Ghi PHỤ LỤC của kế hoạch ra tệp Excel (.xlsx).")
+@_friendly
+def appendix(
+    plan: Path | None = _plan_option(),
+    out_file: Path | None = typer.Option(None, "--out", help="Tệp .xlsx cần ghi (mặc định: output/<mã kế hoạch>/phu-luc.xlsx)."),
+):
+    from .appendix import build_appendix
+
+    p = _load(plan)
+    target = out_file or Path("output") / p.id / "phu-luc.xlsx"
+    atomic_write_bytes(target, build_appendix(p))
+    out.print(f"Đã ghi phụ lục: {target}", markup=False)
+
+
+@app.command(help="Tạo bộ biểu mẫu báo cáo của một năm: mỗi đơn vị một tệp .docx, phụ lục và manifest.json.")
+@_friendly
+def pack(
+    year: int = typer.Option(dt.date.today().year, "--year", help="Năm báo cáo (mặc định: năm nay)."),
+    plan: Path | None = _plan_option(),
+    out_dir: Path | None = typer.Option(None, "--out", help="Thư mục ghi (mặc định: output/<mã kế hoạch>/<năm>)."),
+    template: Path | None = typer.Option(None, "--template", help="Mẫu biểu mẫu .docx (mặc định: templates/bao-cao-don-vi.docx)."),
+):
+    from .docxform import FormTemplate
+    from .pack import build_pack, check_year, write_pack
+
+    p = _load(plan)
+    check_year(p, year)
+    tpl = FormTemplate(template or paths.templates_dir() / "bao-cao-don-vi.docx")
+    target = out_dir or Path("output") / p.id / str(year)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
+                  transient=True) as progress:
+        bar = progress.add_task("Đang tạo biểu mẫu", total=None)
+        result = build_pack(p, year, tpl, on_form=lambda at: progress.advance(bar))
+    write_pack(result, target)
+    table = Table(title=f"Bộ biểu mẫu năm {year}: {target}", show_edge=False)
+    for col in ("Đơn vị", "Tệp", "Chủ trì", "Phối hợp", "Hết hạn"):
+        table.add_column(col)
+    for at in result.agencies:
+        table.add_row(at.agency.name, f"{at.agency.id}.docx", str(len(at.lead)), str(len(at.partner)),
+                      str(len(at.expired)))
+    out.print(table)
+    out.print(
+        f"Đã ghi {len(result.agencies)} biểu mẫu, phụ lục {len(p.tasks)} nhiệm vụ và manifest.json vào {target}.",
+        markup=False,
+    )
+
+
+def main() -> None:
+    app(prog_name="kehoach")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+"""The report form of one agency for one year, as plain data for the template (pure: no files)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .assignments import AgencyTasks, Assignment
+from .model import Plan
+from .vnformat import blank_date_line, long_date, short_date
+
+FORM_ID = "bao-cao-don-vi"
+
+
+def deadline(plan: Plan, year: int) -> dt.date:
+    return dt.date(year, plan.meta.deadline_month, plan.meta.deadline_day)
+
+
+def receiver_name(plan: Plan) -> str:
+    return plan.registry.agencies[plan.meta.receiver].name
+
+
+def _row(a: Assignment) -> dict[str, str]:
+    t = a.task
+    via = ""
+    if a.via:
+        via = f"Giao chung: {a.via}" + ("; báo cáo nếu có liên quan" if a.related and "liên quan" not in a.via else "")
+    return {
+        "id": t.id, "code": t.code, "task": t.task, "deliverable": t.deliverable,
+        "timeframe": t.timeframe.text, "role": a.role, "via": via,
+    }
+
+
+def form_context(plan: Plan, at: AgencyTasks, year: int) -> dict:
+    m = plan.meta
+    plan_ref = f"Kế hoạch số {m.number} ngày {short_date(m.date)}"
+    receiver = receiver_name(plan)
+    title = m.title[0].lower() + m.title[1:]
+    return {
+        "year": year,
+        "plan_number": m.number,
+        "parent_header": m.parent_header,
+        "agency_name": at.agency.name,
+        "agency_header": at.agency.header_text,
+        "agency_code": at.agency.code,
+        "date_line": blank_date_line(m.place, year),
+        "subject_line": f"Kết quả thực hiện {plan_ref} của {m.issuer} về {m.subject} năm {year}",
+        "receiver_name": receiver,
+        "opening": f"Thực hiện {plan_ref} của {m.issuer_full} về {title}, {at.agency.name} báo cáo kết quả "
+                   f"thực hiện năm {year} như sau:",
+        "closing": f"Trên đây là báo cáo kết quả thực hiện {plan_ref} năm {year} của {at.agency.name}. "
+                   f"Báo cáo gửi {receiver} trước {long_date(deadline(plan, year))} để tổng hợp, báo cáo "
+                   f"{m.issuer_full}./.",
+        "lead": [_row(a) for a in at.lead],
+        "partner": [_row(a) for a in at.partner],
+        "expired": [_row(a) for a in at.expired],
+    }
+
+
+def form_properties(plan: Plan, at: AgencyTasks, year: int) -> dict[str, str]:
+    """Identity embedded in the .docx so a returned form can be matched to plan, version, agency and year."""
+    return {
+        "kehoach.form": FORM_ID,
+        "kehoach.plan": plan.id,
+        "kehoach.plan_version": plan.version,
+        "kehoach.agency": at.agency.id,
+        "kehoach.year": str(year),
+    }

@@ -1,0 +1,161 @@
+"""The validated plan: immutable values built by `loader`, read by everything else."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Agency:
+    id: str
+    name: str
+    code: str
+    kind: str
+    reports: bool
+    aliases: tuple[str, ...] = ()
+    header: str | None = None
+    source: str = ""
+
+    @property
+    def header_text(self) -> str:
+        """The name as printed in the document header (always upper case)."""
+        return (self.header or self.name).upper()
+
+
+@dataclass(frozen=True)
+class AgencyGroup:
+    """A collective mention ("các sở, ban, ngành") and the agencies it stands for."""
+
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    members: tuple[str, ...] = ()
+    unspecified: bool = False
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Registry:
+    agencies: dict[str, Agency]
+    groups: dict[str, AgencyGroup]
+
+    def name_of(self, target: str) -> str:
+        item = self.agencies.get(target) or self.groups[target]
+        return item.name
+
+
+@dataclass(frozen=True)
+class Ref:
+    """One agency or group named in a lead/partner cell."""
+
+    target: str  # agency or group id
+    is_group: bool
+    related: bool = False  # followed by "(có) liên quan"
+    text: str = ""  # the wording as it appears in the cell
+
+
+ScheduleKind = Literal["continuous", "annual", "period", "conditional"]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    kind: ScheduleKind
+    text: str  # the official wording, kept for display
+    start: int | None = None
+    end: int | None = None
+
+    def status(self, year: int) -> Literal["active", "expired", "future"]:
+        if self.kind != "period":
+            return "active"
+        assert self.start is not None and self.end is not None
+        if year > self.end:
+            return "expired"
+        if year < self.start:
+            return "future"
+        return "active"
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    group_id: str
+    numeral: str  # group's Roman numeral, e.g. "II"
+    number: int  # position in its group (TT), from 1
+    task: str
+    lead: str
+    partners: str
+    deliverable: str
+    timeframe: Schedule
+    lead_refs: tuple[Ref, ...]
+    partner_refs: tuple[Ref, ...]
+
+    @property
+    def code(self) -> str:
+        """The task as the official table numbers it, e.g. "II.11"."""
+        return f"{self.numeral}.{self.number}"
+
+
+@dataclass(frozen=True)
+class Group:
+    id: str
+    numeral: str
+    title: str
+    tasks: tuple[Task, ...]
+
+
+@dataclass(frozen=True)
+class Document:
+    """A document the plan refers to (number, date, issuer)."""
+
+    kind: str
+    number: str
+    date: dt.date
+    issuer: str
+
+
+@dataclass(frozen=True)
+class Meta:
+    id: str
+    number: str
+    date: dt.date
+    issuer: str
+    issuer_full: str
+    place: str
+    parent_header: str
+    title: str
+    subject: str
+    implements: tuple[Document, ...]
+    signer_authority: str
+    signer_title: str
+    signer_name: str
+    receiver: str  # agency id
+    deadline_day: int
+    deadline_month: int
+    appendix_heading: str
+    appendix_title: str
+    appendix_attached: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    meta: Meta
+    groups: tuple[Group, ...]
+    registry: Registry
+    version: str  # short content hash of the plan folder
+    source_dir: str = field(default="", compare=False)
+
+    @property
+    def id(self) -> str:
+        return self.meta.id
+
+    @property
+    def tasks(self) -> tuple[Task, ...]:
+        return tuple(t for g in self.groups for t in g.tasks)
+
+    def task(self, task_id: str) -> Task:
+        for t in self.tasks:
+            if t.id == task_id:
+                return t
+        raise KeyError(task_id)

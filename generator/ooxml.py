@@ -1,0 +1,171 @@
+"""Low-level OOXML: content controls, table and paragraph properties, page fields, custom properties.
+
+The rest of the code speaks in documents, tables and fields; only this module touches WordprocessingML by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from xml.sax.saxutils import escape, quoteattr
+
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from lxml import etree
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+CUSTOM_PART = "docProps/custom.xml"
+_CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
+_CUSTOM_CT = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+_FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
+
+
+def _el(tag: str, **attrs: str) -> etree._Element:
+    el = OxmlElement(tag)
+    for k, v in attrs.items():
+        el.set(qn(k), v)
+    return el
+
+
+# --------------------------------------------------------------------------- content controls (w:sdt)
+
+
+def _sdt_pr(tag: str, title: str, lock: str | None, placeholder: bool) -> etree._Element:
+    pr = _el("w:sdtPr")
+    pr.append(_el("w:alias", **{"w:val": title}))
+    pr.append(_el("w:tag", **{"w:val": tag}))
+    if lock:
+        pr.append(_el("w:lock", **{"w:val": lock}))
+    if placeholder:
+        pr.append(_el("w:showingPlcHdr"))
+    return pr
+
+
+def wrap_block_sdt(children: list[etree._Element], tag: str, title: str, *, lock: str | None = None,
+                   placeholder: bool = False) -> etree._Element:
+    """Wrap block content (paragraphs) in a rich-text content control; return the w:sdt to insert in its place.
+
+    lock: "sdtContentLocked" protects prefilled text; "sdtLocked" keeps a fill-in control from being deleted.
+    """
+    sdt = _el("w:sdt")
+    sdt.append(_sdt_pr(tag, title, lock, placeholder))
+    content = _el("w:sdtContent")
+    for child in children:
+        content.append(child)
+    sdt.append(content)
+    return sdt
+
+
+def dropdown_sdt(runs: list[etree._Element], tag: str, title: str, items: Iterable[str]) -> etree._Element:
+    """An inline drop-down list content control showing `runs` as its placeholder."""
+    sdt = _el("w:sdt")
+    pr = _sdt_pr(tag, title, "sdtLocked", True)
+    dd = _el("w:dropDownList")
+    for item in items:
+        dd.append(_el("w:listItem", **{"w:displayText": item, "w:value": item}))
+    pr.append(dd)
+    sdt.append(pr)
+    content = _el("w:sdtContent")
+    for r in runs:
+        content.append(r)
+    sdt.append(content)
+    return sdt
+
+
+# --------------------------------------------------------------------------- tables and paragraphs
+
+
+def set_table_borders(tbl: etree._Element, val: str = "single", size: int = 4) -> None:
+    """All borders of a table: val "single" (thin) or "nil" (none)."""
+    pr = tbl.tblPr
+    for old in pr.findall(qn("w:tblBorders")):
+        pr.remove(old)
+    borders = _el("w:tblBorders")
+    for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        attrs = {"w:val": val} if val == "nil" else {"w:val": val, "w:sz": str(size), "w:space": "0", "w:color": "000000"}
+        borders.append(_el(f"w:{side}", **attrs))
+    pr.append(borders)
+
+
+def set_table_layout_fixed(tbl: etree._Element) -> None:
+    tbl.tblPr.append(_el("w:tblLayout", **{"w:type": "fixed"}))
+
+
+def mark_header_row(tr: etree._Element) -> None:
+    """Repeat this row at the top of every page the table runs onto."""
+    tr.get_or_add_trPr().append(_el("w:tblHeader"))
+
+
+def forbid_row_split(tr: etree._Element) -> None:
+    tr.get_or_add_trPr().append(_el("w:cantSplit"))
+
+
+def set_cell_shading(tc: etree._Element, fill: str) -> None:
+    tc.get_or_add_tcPr().append(_el("w:shd", **{"w:val": "clear", "w:color": "auto", "w:fill": fill}))
+
+
+def bottom_border(p: etree._Element, size: int = 6) -> None:
+    """A solid line under a paragraph (its width follows the paragraph's indents)."""
+    ppr = p.get_or_add_pPr()
+    bdr = _el("w:pBdr")
+    bdr.append(_el("w:bottom", **{"w:val": "single", "w:sz": str(size), "w:space": "1", "w:color": "000000"}))
+    ppr.append(bdr)
+
+
+def page_number_field(p: etree._Element) -> None:
+    """Append a PAGE field to a paragraph."""
+    for kind, text in (("begin", None), (None, " PAGE "), ("separate", None), (None, "1"), ("end", None)):
+        r = _el("w:r")
+        if kind:
+            r.append(_el("w:fldChar", **{"w:fldCharType": kind}))
+        elif text == " PAGE ":
+            it = _el("w:instrText")
+            it.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
+            it.text = text
+            r.append(it)
+        else:
+            t = _el("w:t")
+            t.text = text
+            r.append(t)
+        p.append(r)
+
+
+def title_page(sect_pr: etree._Element) -> None:
+    """Use a separate (empty) first-page header, so page 1 shows no number."""
+    sect_pr.append(_el("w:titlePg"))
+
+
+# --------------------------------------------------------------------------- custom document properties
+
+
+def custom_properties_xml(props: dict[str, str]) -> bytes:
+    items = "".join(
+        f'<property fmtid="{_FMTID}" pid="{pid}" name={quoteattr(name)}><vt:lpwstr>{escape(value)}</vt:lpwstr></property>'
+        for pid, (name, value) in enumerate(props.items(), start=2)
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/custom-properties" '
+        'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes">'
+        f"{items}</Properties>"
+    ).encode()
+
+
+def declare_custom_part(content_types: bytes, root_rels: bytes) -> tuple[bytes, bytes]:
+    """[Content_Types].xml and _rels/.rels declaring docProps/custom.xml (unchanged if already declared)."""
+    ct = content_types.decode()
+    if "/docProps/custom.xml" not in ct:
+        ct = ct.replace("</Types>", f'<Override PartName="/docProps/custom.xml" ContentType="{_CUSTOM_CT}"/></Types>')
+    rels = root_rels.decode()
+    if _CUSTOM_REL not in rels:
+        ids = [int(i) for i in re.findall(r'Id="rId(\d+)"', rels)] or [0]
+        rels = rels.replace(
+            "</Relationships>",
+            f'<Relationship Id="rId{max(ids) + 1}" Type="{_CUSTOM_REL}" Target="docProps/custom.xml"/></Relationships>',
+        )
+    return ct.encode(), rels.encode()
+
+
+def read_custom_properties(xml: bytes) -> dict[str, str]:
+    root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
+    return {p.get("name"): "".join(p.itertext()) for p in root}

@@ -1,0 +1,128 @@
+"""The shape of the plan folder's YAML files (pydantic), and pydantic errors turned into Vietnamese."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RawTask(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    task: str = Field(min_length=1)
+    lead: str = Field(min_length=1)
+    partners: str
+    deliverable: str
+    timeframe: str = Field(min_length=1)
+
+
+class RawGroup(_Strict):
+    id: str = Field(pattern=SLUG)
+    title: str = Field(min_length=1)
+    tasks: list[RawTask]
+
+
+class RawTasksFile(_Strict):
+    groups: list[RawGroup] = Field(min_length=1)
+
+
+class RawAgency(_Strict):
+    id: str = Field(pattern=SLUG)
+    name: str = Field(min_length=1)
+    header: str | None = None
+    code: str = Field(min_length=1)
+    kind: str = Field(pattern=r"^(so|huyen|xa|trung-uong|to-chuc|bao-chi|kinh-te-tap-the)$")
+    reports: bool
+    aliases: list[str] = []
+    source: str = Field(min_length=1)
+
+
+class RawAgencyGroup(_Strict):
+    id: str = Field(pattern=SLUG)
+    name: str = Field(min_length=1)
+    aliases: list[str] = []
+    members: list[str] = []
+    unspecified: bool = False
+    source: str = Field(min_length=1)
+
+
+class RawAgenciesFile(_Strict):
+    agencies: list[RawAgency] = Field(min_length=1)
+    groups: list[RawAgencyGroup] = []
+
+
+class RawDocument(_Strict):
+    kind: str
+    number: str
+    date: dt.date
+    issuer: str
+
+
+class RawSigner(_Strict):
+    authority: str
+    title: str
+    name: str
+
+
+class RawReporting(_Strict):
+    receiver: str
+    deadline: str = Field(pattern=r"^\d{1,2}/\d{1,2}$")
+    source: str
+
+
+class RawAppendix(_Strict):
+    heading: str
+    title: str
+    attached: str
+
+
+class RawPlanFile(_Strict):
+    id: str = Field(pattern=SLUG)
+    number: str
+    date: dt.date
+    issuer: str
+    issuer_full: str
+    place: str
+    parent_header: str
+    title: str
+    subject: str
+    implements: list[RawDocument] = []
+    signer: RawSigner
+    reporting: RawReporting
+    appendix: RawAppendix
+
+
+_MESSAGES = {
+    "missing": 'thiếu trường bắt buộc "{field}"',
+    "extra_forbidden": 'trường "{field}" không có trong mô tả dữ liệu (gõ sai tên trường?)',
+    "string_type": 'trường "{field}" phải là một đoạn văn bản, không phải {value}',
+    "string_too_short": 'trường "{field}" không được để trống',
+    "string_pattern_mismatch": 'giá trị {value} của trường "{field}" không đúng dạng quy định',
+    "bool_type": 'trường "{field}" phải là true hoặc false, không phải {value}',
+    "bool_parsing": 'trường "{field}" phải là true hoặc false, không phải {value}',
+    "date_type": 'trường "{field}" phải là ngày dạng YYYY-MM-DD, không phải {value}',
+    "date_from_datetime_parsing": 'trường "{field}" phải là ngày dạng YYYY-MM-DD, không phải {value}',
+    "date_parsing": 'trường "{field}" phải là ngày dạng YYYY-MM-DD, không phải {value}',
+    "list_type": 'trường "{field}" phải là một danh sách',
+    "model_type": 'mục "{field}" phải gồm các trường "tên: giá trị"',
+    "too_short": 'danh sách "{field}" không được để trống',
+}
+
+
+def describe(error: dict) -> str:
+    """One pydantic error as a Vietnamese sentence."""
+    loc = [p for p in error["loc"] if isinstance(p, str)]
+    field = loc[-1] if loc else "(tệp)"
+    value = error.get("input")
+    shown = f'"{value}"' if isinstance(value, str) else repr(value)
+    template = _MESSAGES.get(error["type"], 'giá trị {value} của trường "{field}" không hợp lệ')
+    return template.format(field=field, value=shown)
+
+
+__all__ = ["RawTasksFile", "RawAgenciesFile", "RawPlanFile", "ValidationError", "describe"]
