@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import sys
+import zipfile
 
 from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -20,12 +22,12 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, RGBColor
 
 from . import ooxml
-from .ziputil import normalize_zip
+from .ziputil import write_zip
 
 FONT = "Times New Roman"
 STATUSES = ("Hoàn thành", "Đang thực hiện", "Chưa thực hiện")
 # Task table columns (width in mm; the text width of A4 portrait with 30/15 mm margins is 165 mm).
-COLUMNS = (("TT", 13), ("Nhiệm vụ", 48), ("Sản phẩm", 22), ("Thời gian", 19), ("Kết quả thực hiện", 34),
+COLUMNS = (("TT", 12), ("Nhiệm vụ", 46), ("Sản phẩm", 22), ("Thời gian", 22), ("Kết quả thực hiện", 34),
            ("Tình trạng", 15), ("Ghi chú", 14))
 GREY = RGBColor(0x80, 0x80, 0x80)
 
@@ -206,9 +208,49 @@ def build_template() -> bytes:
     doc.core_properties.author = doc.core_properties.last_modified_by = "kehoach"
     doc.core_properties.created = doc.core_properties.modified = dt.datetime(2023, 2, 24)
     doc.core_properties.revision = 1
+    _make_lean(doc)
     buf = io.BytesIO()
     doc.save(buf)
-    return normalize_zip(buf.getvalue())
+    return _without_thumbnail(buf.getvalue())
+
+
+def _without_thumbnail(docx: bytes) -> bytes:
+    """python-docx has no API to drop a package-level part; remove the default thumbnail at the zip level."""
+    with zipfile.ZipFile(io.BytesIO(docx)) as zf:
+        entries = [(i.filename, zf.read(i)) for i in zf.infolist() if i.filename != "docProps/thumbnail.jpeg"]
+    entries = [
+        (name, re.sub(rb'<Relationship [^>]*Target="docProps/thumbnail.jpeg"/>', b"", data) if name == "_rels/.rels" else data)
+        for name, data in entries
+    ]
+    return write_zip(entries)
+
+
+def _make_lean(doc) -> None:
+    """Drop what python-docx's default template carries but the form never uses (about 800 KB of styles,
+    a thumbnail, custom XML), so every generated form is small and quick to write."""
+    for rel in list(doc.part.rels.values()):
+        if rel.reltype.endswith(("/stylesWithEffects", "/customXml")):
+            doc.part.drop_rel(rel.rId)
+    styles = doc.styles.element
+    for latent in styles.findall(qn("w:latentStyles")):
+        styles.remove(latent)
+    keep = {"Normal", "Header", "HeaderChar", "Footer", "FooterChar"}
+    by_id = {s.get(qn("w:styleId")): s for s in styles.findall(qn("w:style"))}
+    keep |= {i for i, s in by_id.items() if s.get(qn("w:default")) in ("1", "true")}
+    for style_id in list(keep):  # follow basedOn/link chains
+        while style_id in by_id:
+            ref = by_id[style_id].find(qn("w:basedOn"))
+            link = by_id[style_id].find(qn("w:link"))
+            for el in (link,):
+                if el is not None:
+                    keep.add(el.get(qn("w:val")))
+            if ref is None:
+                break
+            style_id = ref.get(qn("w:val"))
+            keep.add(style_id)
+    for style_id, s in by_id.items():
+        if style_id not in keep:
+            styles.remove(s)
 
 
 def _signature_block(doc) -> None:
@@ -228,6 +270,7 @@ def _signature_block(doc) -> None:
 
 if __name__ == "__main__":
     out = sys.argv[1] if len(sys.argv) > 1 else "templates/bao-cao-don-vi.docx"
+    data = build_template()
     with open(out, "wb") as f:
-        f.write(build_template())
+        f.write(data)
     print(out)

@@ -8,12 +8,19 @@ import tempfile
 from pathlib import Path
 
 
+def _umask_mode(mode: int) -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return mode & ~umask
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write `data` to `path` via a temporary file in the same folder; on error nothing is left behind."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, _umask_mode(0o666))
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
@@ -45,4 +52,6 @@ def replace_dir(staging: Path, target: Path) -> None:
 def staging_dir(target: Path) -> Path:
     """A fresh temporary folder beside `target` (same file system, so the final move is a rename)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{target.name}.new.", dir=target.parent))
+    path = Path(tempfile.mkdtemp(prefix=f".{target.name}.new.", dir=target.parent))
+    path.chmod(_umask_mode(0o777))
+    return path
