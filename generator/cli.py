@@ -25,8 +25,8 @@ app = typer.Typer(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 _state = {"debug": False}
 
 PLAN_HELP = "Thư mục dữ liệu kế hoạch (mặc định: kế hoạch 1627/KH-UBND có sẵn)."
@@ -116,17 +116,19 @@ def pack(
         bar = progress.add_task("Đang tạo biểu mẫu", total=None)
         result = build_pack(p, year, tpl, on_form=lambda at: progress.advance(bar))
     write_pack(result, target)
-    table = Table(title=f"Bộ biểu mẫu năm {year}: {target}", show_edge=False)
-    for col in ("Đơn vị", "Tệp", "Chủ trì", "Phối hợp", "Hết hạn"):
-        table.add_column(col)
-    for at in result.agencies:
-        table.add_row(at.agency.name, f"{at.agency.id}.docx", str(len(at.lead)), str(len(at.partner)),
-                      str(len(at.expired)))
+    forms = result.manifest["forms"]
+    table = Table(title=f"Bộ biểu mẫu năm {year}", show_header=False, show_edge=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    table.add_row("Đơn vị nhận biểu mẫu", str(len(forms)))
+    table.add_row("Biểu mẫu .docx", str(len(forms)))
+    table.add_row("Nhiệm vụ trong kế hoạch", str(len(p.tasks)))
+    table.add_row("Nhiệm vụ được giao (lượt chủ trì / phối hợp)",
+                  f"{sum(len(f['lead']) for f in forms)} / {sum(len(f['partner']) for f in forms)}")
+    table.add_row("Nhiệm vụ đã hết hạn (lượt)", str(sum(len(f["expired"]) for f in forms)))
+    table.add_row("Nơi nhận báo cáo", result.manifest["receiver"])
     out.print(table)
-    out.print(
-        f"Đã ghi {len(result.agencies)} biểu mẫu, phụ lục {len(p.tasks)} nhiệm vụ và manifest.json vào {target}.",
-        markup=False,
-    )
+    out.print(f"Đã ghi {len(forms)} biểu mẫu, phu-luc.xlsx và manifest.json vào {target}", markup=False)
 
 
 def main() -> None:

@@ -198,8 +198,10 @@ def _build_groups(raw: schema.RawTasksFile, src: _Source, registry: Registry) ->
                 src.error(src.line(*where, "timeframe"), str(e))
                 continue
             refs = {}
+            unknown = False
             for field in ("lead", "partners"):
                 res = resolver.resolve(getattr(t, field))
+                unknown = unknown or bool(res.unknown)
                 for name in res.unknown:
                     src.error(
                         src.line(*where, field),
@@ -207,7 +209,7 @@ def _build_groups(raw: schema.RawTasksFile, src: _Source, registry: Registry) ->
                         "hãy sửa tên hoặc thêm tên này vào aliases của đơn vị",
                     )
                 refs[field] = res.refs
-            if not refs["lead"] and "lead" in refs:
+            if not refs["lead"] and not unknown:
                 src.error(src.line(*where, "lead"), f"nhiệm vụ {numeral}.{ti + 1} chưa có đơn vị chủ trì")
             tasks.append(
                 Task(t.id, g.id, numeral, ti + 1, t.task, t.lead, t.partners, t.deliverable, schedule,
