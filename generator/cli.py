@@ -135,5 +135,4 @@ def main() -> None:
     app(prog_name="kehoach")
 
 
-if __name__ == "__main__":
-    main()
+from . import cli_reports  # noqa: E402,F401  (registers the commands for returned forms)

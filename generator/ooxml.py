@@ -32,7 +32,9 @@ def _el(tag: str, **attrs: str) -> etree._Element:
 
 def _sdt_pr(tag: str, title: str, lock: str | None, placeholder: bool) -> etree._Element:
     pr = _el("w:sdtPr")
-    pr.append(_el("w:alias", **{"w:val": title}))
+    # The tag is repeated in the title ("Kết quả thực hiện [nv14|result]"): LibreOffice 7 drops w:tag on save
+    # but keeps w:alias, so a form re-saved by LibreOffice can still be read back.
+    pr.append(_el("w:alias", **{"w:val": f"{title} [{tag}]"}))
     pr.append(_el("w:tag", **{"w:val": tag}))
     if lock:
         pr.append(_el("w:lock", **{"w:val": lock}))
@@ -164,6 +166,22 @@ def declare_custom_part(content_types: bytes, root_rels: bytes) -> tuple[bytes, 
             f'<Relationship Id="rId{max(ids) + 1}" Type="{_CUSTOM_REL}" Target="docProps/custom.xml"/></Relationships>',
         )
     return ct.encode(), rels.encode()
+
+
+def sdt_tag(sdt: etree._Element) -> str | None:
+    """The tag of a content control: w:tag, or the "[...]" at the end of its title (see _sdt_pr)."""
+    pr = sdt.find(f"{{{W_NS}}}sdtPr")
+    if pr is None:
+        return None
+    tag = pr.find(f"{{{W_NS}}}tag")
+    if tag is not None and tag.get(f"{{{W_NS}}}val"):
+        return tag.get(f"{{{W_NS}}}val")
+    alias = pr.find(f"{{{W_NS}}}alias")
+    if alias is not None:
+        m = re.search(r"\[([^\[\]]+)\]$", alias.get(f"{{{W_NS}}}val", ""))
+        if m:
+            return m.group(1)
+    return None
 
 
 def read_custom_properties(xml: bytes) -> dict[str, str]:
