@@ -47,7 +47,8 @@ def form_context(plan: Plan, at: AgencyTasks, year: int) -> dict:
         "receiver_name": receiver,
         "opening": f"Thực hiện {plan_ref} của {m.issuer_full} về {title}, {at.agency.name} báo cáo kết quả "
                    f"thực hiện năm {year} như sau:",
-        "closing": f"Trên đây là báo cáo kết quả thực hiện {plan_ref} năm {year} của {at.agency.name}. "
+        "closing": f"Trên đây là báo cáo kết quả thực hiện năm {year} của {at.agency.name} theo {plan_ref} của "
+                   f"{m.issuer}. "
                    f"Báo cáo gửi {receiver} trước {long_date(deadline(plan, year))} để tổng hợp, báo cáo "
                    f"{m.issuer_full}./.",
         "lead": [_row(a) for a in at.lead],

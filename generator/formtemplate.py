@@ -27,7 +27,7 @@ from .ziputil import write_zip
 FONT = "Times New Roman"
 STATUSES = ("Hoàn thành", "Đang thực hiện", "Chưa thực hiện")
 # Task table columns (width in mm; the text width of A4 portrait with 30/15 mm margins is 165 mm).
-COLUMNS = (("TT", 12), ("Nhiệm vụ", 46), ("Sản phẩm", 22), ("Thời gian", 22), ("Kết quả thực hiện", 34),
+COLUMNS = (("TT", 15), ("Nhiệm vụ", 43), ("Sản phẩm", 22), ("Thời gian", 22), ("Kết quả thực hiện", 34),
            ("Tình trạng", 15), ("Ghi chú", 14))
 GREY = RGBColor(0x80, 0x80, 0x80)
 
@@ -129,17 +129,18 @@ def _task_table(doc, var: str) -> None:
 
 
 def _header_block(doc) -> None:
-    left_mm, right_mm = 62, 103
+    left_mm, right_mm = 72, 100  # a little wider than the text (165 mm): long agency names stay on one line
     table = doc.add_table(rows=1, cols=2)
     ooxml.set_table_borders(table._tbl, "nil")
     ooxml.set_table_layout_fixed(table._tbl)
+    ooxml.set_table_indent(table._tbl, Mm(-5).twips)
     table.columns[0].width, table.columns[1].width = Mm(left_mm), Mm(right_mm)
     left, right = table.rows[0].cells
     left.width, right.width = Mm(left_mm), Mm(right_mm)
     center = WD_ALIGN_PARAGRAPH.CENTER
     _fill_cell(left, "{{ parent_header }}", size=13, align=center)
     _para(left, "{{ agency_header }}", size=13, bold=True, align=center)
-    _short_rule(left, 24, left_mm)
+    _short_rule(left, 26, left_mm)
     _para(left, "Số:      /BC-{{ agency_code }}", size=13, align=center, before=6)
     _fill_cell(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12, bold=True, align=center)
     _para(right, "Độc lập - Tự do - Hạnh phúc", size=14, bold=True, align=center)

@@ -93,6 +93,10 @@ def set_table_layout_fixed(tbl: etree._Element) -> None:
     tbl.tblPr.append(_el("w:tblLayout", **{"w:type": "fixed"}))
 
 
+def set_table_indent(tbl: etree._Element, twips: int) -> None:
+    tbl.tblPr.append(_el("w:tblInd", **{"w:w": str(twips), "w:type": "dxa"}))
+
+
 def mark_header_row(tr: etree._Element) -> None:
     """Repeat this row at the top of every page the table runs onto."""
     tr.get_or_add_trPr().append(_el("w:tblHeader"))

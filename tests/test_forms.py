@@ -1,0 +1,691 @@
+"""The yearly report pack (`kehoach pack`): one Word form per reporting agency, read back with python-docx and as raw
+OOXML, and checked against the official appendix of Kế hoạch 1627/KH-UBND and a hand-checked role table."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import shutil
+import subprocess
+import sys
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import docx
+import pytest
+from docx.oxml.ns import qn
+from docx.shared import Mm
+from lxml import etree
+from ruamel.yaml import YAML
+
+ROOT = Path(__file__).resolve().parents[1]
+PLAN_DIR = ROOT / "plan_data" / "khanh-hoa-1627"
+SOURCE = ROOT.parent / "shared" / "source" / "ke-hoach-1627-KH-UBND.txt"
+YEARS = (2023, 2024)
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+
+HEADINGS = {
+    "1. Nhiệm vụ chủ trì": "lead",
+    "2. Nhiệm vụ phối hợp": "partner",
+    "3. Nhiệm vụ đã hết thời hạn theo Kế hoạch: báo cáo nếu chưa hoàn thành": "expired",
+}
+ROLES = ("lead", "partner", "expired")
+CELL_KINDS = ("code", "task", "deliverable", "timeframe", "result", "status", "note")
+LOCKED_KINDS = ("code", "task", "deliverable", "timeframe")
+STATUSES = ["Hoàn thành", "Đang thực hiện", "Chưa thực hiện"]
+
+# --------------------------------------------------------------------------------------------------------------------
+# HAND-CHECKED from the PHỤ LỤC of /work/shared/source/ke-hoach-1627-KH-UBND.txt (cells "Đơn vị chủ trì",
+# "Đơn vị phối hợp", "Thời gian hoàn thành"), applying by hand the role rules of issue #3: groups fan out to their
+# members (21 sở, ban, ngành; 4 cơ quan Trung ương; 9 UBND cấp huyện); an agency named explicitly keeps that role
+# even when a group it belongs to holds the other one (Sở Nội vụ in II.6, Sở Thông tin và Truyền thông in I.1);
+# otherwise lead beats partner; "2023" tasks (III.2, III.7, IV.1) are expired in 2024, "2023-2024" (II.17) and
+# "2023-2025" tasks are active in 2024, "Thường xuyên"/"Hàng năm"/"Hằng năm"/"Sau khi có..." are active every year.
+# NOT computed by the code under test. Codes in table order.
+# --------------------------------------------------------------------------------------------------------------------
+EXPECTED_ROLES = {
+    2023: {
+        "so-cong-thuong": {
+            "lead": ["I.1", "II.6", "II.11", "II.12", "II.13"],
+            "partner": ["I.2", "I.3", "II.1", "II.3", "II.7", "II.10", "II.14", "II.15", "II.17", "II.18", "II.19",
+                        "III.1", "III.2", "III.3", "III.5", "III.6", "III.7", "IV.1", "IV.2", "IV.3", "IV.4", "V.2"],
+            "expired": [],
+        },
+        "so-noi-vu": {
+            "lead": ["I.1"],
+            "partner": ["I.2", "I.3", "II.1", "II.3", "II.6", "II.7", "II.10", "II.14", "II.15", "II.17", "II.18",
+                        "II.19", "III.1", "III.2", "III.3", "III.5", "III.6", "III.7", "IV.1", "IV.2", "IV.3", "IV.4",
+                        "V.2"],
+            "expired": [],
+        },
+        "cuc-thue-tinh": {
+            "lead": ["I.1", "II.8"],
+            "partner": ["I.2"],
+            "expired": [],
+        },
+        "lien-minh-hop-tac-xa-tinh": {
+            "lead": ["I.3", "II.17", "II.18", "III.5", "III.6", "III.7", "IV.2", "V.2"],
+            "partner": ["III.1", "III.2", "III.3", "IV.4", "V.1"],
+            "expired": [],
+        },
+        "uy-ban-mat-tran-to-quoc-tinh": {
+            "lead": ["V.1"],
+            "partner": ["V.2"],
+            "expired": [],
+        },
+        "ubnd-huyen-truong-sa": {
+            "lead": ["I.1", "II.2", "II.6", "II.7", "III.1", "III.3", "IV.3", "IV.4"],
+            "partner": ["I.2", "I.3", "II.1", "II.3", "II.8", "II.9", "II.10", "II.11", "II.12", "II.13", "II.15",
+                        "II.16", "II.17", "II.18", "II.19", "III.2", "III.4", "III.5", "III.6", "IV.1", "IV.2"],
+            "expired": [],
+        },
+        "so-ke-hoach-va-dau-tu": {
+            "lead": ["I.1", "II.1", "II.6", "II.14", "III.2", "IV.1", "IV.3"],
+            "partner": ["I.2", "I.3", "II.2", "II.3", "II.7", "II.10", "II.15", "II.17", "II.18", "II.19", "III.1",
+                        "III.3", "III.5", "III.6", "III.7", "IV.2", "IV.4", "V.2"],
+            "expired": [],
+        },
+        "so-thong-tin-va-truyen-thong": {
+            "lead": ["I.2", "II.3", "II.6"],
+            "partner": ["I.1", "I.3", "II.1", "II.7", "II.10", "II.14", "II.15", "II.17", "II.18", "II.19", "III.1",
+                        "III.2", "III.3", "III.5", "III.6", "III.7", "IV.1", "IV.2", "IV.3", "IV.4", "V.2"],
+            "expired": [],
+        },
+    },
+    2024: {
+        "so-cong-thuong": {
+            "lead": ["I.1", "II.6", "II.11", "II.12", "II.13"],
+            "partner": ["I.2", "I.3", "II.1", "II.3", "II.7", "II.10", "II.14", "II.15", "II.17", "II.18", "II.19",
+                        "III.1", "III.3", "III.5", "III.6", "IV.2", "IV.3", "IV.4", "V.2"],
+            "expired": ["III.2", "III.7", "IV.1"],
+        },
+        "so-noi-vu": {
+            "lead": ["I.1"],
+            "partner": ["I.2", "I.3", "II.1", "II.3", "II.6", "II.7", "II.10", "II.14", "II.15", "II.17", "II.18",
+                        "II.19", "III.1", "III.3", "III.5", "III.6", "IV.2", "IV.3", "IV.4", "V.2"],
+            "expired": ["III.2", "III.7", "IV.1"],
+        },
+        "cuc-thue-tinh": {
+            "lead": ["I.1", "II.8"],
+            "partner": ["I.2"],
+            "expired": [],
+        },
+        "lien-minh-hop-tac-xa-tinh": {
+            "lead": ["I.3", "II.17", "II.18", "III.5", "III.6", "IV.2", "V.2"],
+            "partner": ["III.1", "III.3", "IV.4", "V.1"],
+            "expired": ["III.2", "III.7"],
+        },
+        "uy-ban-mat-tran-to-quoc-tinh": {
+            "lead": ["V.1"],
+            "partner": ["V.2"],
+            "expired": [],
+        },
+        "ubnd-huyen-truong-sa": {
+            "lead": ["I.1", "II.2", "II.6", "II.7", "III.1", "III.3", "IV.3", "IV.4"],
+            "partner": ["I.2", "I.3", "II.1", "II.3", "II.8", "II.9", "II.10", "II.11", "II.12", "II.13", "II.15",
+                        "II.16", "II.17", "II.18", "II.19", "III.4", "III.5", "III.6", "IV.2"],
+            "expired": ["III.2", "IV.1"],
+        },
+        "so-ke-hoach-va-dau-tu": {
+            "lead": ["I.1", "II.1", "II.6", "II.14", "IV.3"],
+            "partner": ["I.2", "I.3", "II.2", "II.3", "II.7", "II.10", "II.15", "II.17", "II.18", "II.19", "III.1",
+                        "III.3", "III.5", "III.6", "IV.2", "IV.4", "V.2"],
+            "expired": ["III.2", "III.7", "IV.1"],
+        },
+        "so-thong-tin-va-truyen-thong": {
+            "lead": ["I.2", "II.3", "II.6"],
+            "partner": ["I.1", "I.3", "II.1", "II.7", "II.10", "II.14", "II.15", "II.17", "II.18", "II.19", "III.1",
+                        "III.3", "III.5", "III.6", "IV.2", "IV.3", "IV.4", "V.2"],
+            "expired": ["III.2", "III.7", "IV.1"],
+        },
+    },
+}
+
+# Header wording and number code of the hand-checked agencies (Nghị định 30: agency name in capitals).
+EXPECTED_HEADER = {
+    "so-cong-thuong": ("SỞ CÔNG THƯƠNG", "SCT"),
+    "so-noi-vu": ("SỞ NỘI VỤ", "SNV"),
+    "cuc-thue-tinh": ("CỤC THUẾ TỈNH KHÁNH HÒA", "CT"),
+    "lien-minh-hop-tac-xa-tinh": ("LIÊN MINH HỢP TÁC XÃ TỈNH", "LMHTX"),
+    "uy-ban-mat-tran-to-quoc-tinh": ("ỦY BAN MẶT TRẬN TỔ QUỐC VIỆT NAM TỈNH", "MTTQ"),
+    "ubnd-huyen-truong-sa": ("UBND HUYỆN TRƯỜNG SA", "UBND"),
+    "so-ke-hoach-va-dau-tu": ("SỞ KẾ HOẠCH VÀ ĐẦU TƯ", "SKHĐT"),
+    "so-thong-tin-va-truyen-thong": ("SỞ THÔNG TIN VÀ TRUYỀN THÔNG", "STTTT"),
+}
+
+# The reporting agencies: 21 sở, ban, ngành + 4 cơ quan Trung ương + Liên minh HTX + UBMTTQ + 9 UBND cấp huyện.
+DEPARTMENTS = [
+    "so-ke-hoach-va-dau-tu", "so-tai-chinh", "so-noi-vu", "so-tu-phap", "so-cong-thuong",
+    "so-nong-nghiep-va-phat-trien-nong-thon", "so-tai-nguyen-va-moi-truong", "so-thong-tin-va-truyen-thong",
+    "so-lao-dong-thuong-binh-va-xa-hoi", "so-khoa-hoc-va-cong-nghe", "so-giao-duc-va-dao-tao", "van-phong-ubnd-tinh",
+    "so-giao-thong-van-tai", "so-xay-dung", "so-y-te", "so-van-hoa-va-the-thao", "so-du-lich", "so-ngoai-vu",
+    "thanh-tra-tinh", "ban-dan-toc", "ban-quan-ly-khu-kinh-te-van-phong",
+]
+CENTRAL = ["cuc-thue-tinh", "ngan-hang-nha-nuoc-tinh", "bao-hiem-xa-hoi-tinh", "cong-an-tinh"]
+ORGANISATIONS = ["lien-minh-hop-tac-xa-tinh", "uy-ban-mat-tran-to-quoc-tinh"]
+DISTRICTS = [
+    "ubnd-thanh-pho-nha-trang", "ubnd-thanh-pho-cam-ranh", "ubnd-thi-xa-ninh-hoa", "ubnd-huyen-van-ninh",
+    "ubnd-huyen-dien-khanh", "ubnd-huyen-cam-lam", "ubnd-huyen-khanh-vinh", "ubnd-huyen-khanh-son",
+    "ubnd-huyen-truong-sa",
+]
+REPORTING = DEPARTMENTS + CENTRAL + ORGANISATIONS + DISTRICTS
+NON_REPORTING = ["to-chuc-kinh-te-tap-the", "bao-khanh-hoa", "dai-phat-thanh-va-truyen-hinh-khanh-hoa",
+                 "co-quan-bao-chi", "to-chuc-chinh-tri-xa-hoi", "cac-don-vi-lien-quan"]
+
+# The table order of the appendix gives the stable task ids (I.1 = nv01 ... V.2 = nv35); a few spot values by hand.
+TASK_ID_SPOTS = {"I.1": "nv01", "I.3": "nv03", "II.1": "nv04", "II.11": "nv14", "II.19": "nv22", "III.1": "nv23",
+                 "III.7": "nv29", "IV.1": "nv30", "IV.4": "nv33", "V.1": "nv34", "V.2": "nv35"}
+
+NV14_OFFICIAL = ("Tổ chức các lớp bồi dưỡng, tập huấn nâng cao nghiệp vụ cho các tổ chức kinh tế tập thể, hợp tác xã "
+                 "về hội nhập kinh tế quốc tế, thương mại điện tử, xúc tiến thương mại")
+TRICKY = "Kiểm tra \"A & B\" <ngay> 'x'"
+
+
+# ==================================================================================================== helpers
+
+
+def clean(text: str) -> str:
+    text = text.replace("<p>", "").replace("</p>", "")
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+@dataclass
+class SourceTask:
+    id: str
+    code: str
+    task: str
+    lead: str
+    partners: str
+    deliverable: str
+    timeframe: str
+
+
+def read_source() -> dict[str, SourceTask]:
+    """The PHỤ LỤC table of the official text, keyed by code ("II.11"); repeated header rows dropped."""
+    lines = SOURCE.read_text(encoding="utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == "PHỤ LỤC")
+    tasks: dict[str, SourceTask] = {}
+    numeral = None
+    for line in lines[start:]:
+        cells = line.split("\t")
+        if len(cells) != 6 or cells[0] == "TT":
+            continue
+        tt = cells[0].strip()
+        if re.fullmatch(r"[IVX]+", tt):
+            numeral = tt
+            continue
+        assert numeral and tt.isdigit(), line
+        code = f"{numeral}.{tt}"
+        c = [clean(x) for x in cells]
+        tasks[code] = SourceTask(f"nv{len(tasks) + 1:02d}", code, c[1], c[2], c[3], c[4], c[5])
+    return tasks
+
+
+def ptext(el) -> str:
+    return "".join(t.text or "" for t in el.iter(W + "t"))
+
+
+def xml(data: bytes):
+    return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+
+
+@dataclass
+class Row:
+    tr: object
+    task_id: str
+    sdts: dict[str, object]  # kind -> w:sdt
+
+    def text(self, kind: str) -> str:
+        return "\n".join(self.paragraphs(kind))
+
+    def paragraphs(self, kind: str) -> list[str]:
+        content = self.sdts[kind].find(W + "sdtContent")
+        paras = content.findall(W + "p")
+        return [ptext(p) for p in paras] if paras else [ptext(content)]
+
+
+@dataclass
+class Form:
+    path: Path
+    parts: dict[str, bytes]
+    doc: object  # root of word/document.xml
+    tables: dict[str, object] = field(default_factory=dict)  # role -> w:tbl, by the heading above it
+    headings: list[str] = field(default_factory=list)
+
+    @property
+    def body(self):
+        return self.doc.find(W + "body")
+
+    def rows(self, role: str) -> list[Row]:
+        tbl = self.tables.get(role)
+        if tbl is None:
+            return []
+        out = []
+        for tr in tbl.findall(W + "tr")[1:]:
+            sdts = {}
+            ids = set()
+            for sdt in tr.iter(W + "sdt"):
+                tag = sdt.find(f"{W}sdtPr/{W}tag").get(W + "val")
+                task_id, kind = tag.split("|")
+                assert kind not in sdts, f"{self.path.name}: two '{kind}' controls in the row of {task_id}"
+                sdts[kind] = sdt
+                ids.add(task_id)
+            assert len(ids) == 1, f"{self.path.name}: a task row mixes task ids {ids}"
+            out.append(Row(tr, ids.pop(), sdts))
+        return out
+
+    def codes(self, role: str) -> list[str]:
+        return [r.text("code") for r in self.rows(role)]
+
+    def all_rows(self) -> list[Row]:
+        return [r for role in ROLES for r in self.rows(role)]
+
+    def paragraph_texts(self) -> list[str]:
+        return [ptext(p) for p in self.body.iter(W + "p")]
+
+    def sdt_tags(self) -> list[str]:
+        return [t.get(W + "val") for t in self.body.iter(W + "tag")]
+
+
+def read_form(path: Path) -> Form:
+    with zipfile.ZipFile(path) as zf:
+        assert zf.testzip() is None
+        parts = {n: zf.read(n) for n in zf.namelist()}
+    form = Form(path, parts, xml(parts["word/document.xml"]))
+    role = None
+    for child in form.body:
+        if child.tag == W + "p" and ptext(child) in HEADINGS:
+            role = HEADINGS[ptext(child)]
+            form.headings.append(role)
+        elif child.tag == W + "tbl":
+            tags = [t.get(W + "val") for t in child.iter(W + "tag")]
+            if any(t.endswith("|code") for t in tags):
+                assert role is not None, f"{path.name}: a task table before any section heading"
+                assert role not in form.tables, f"{path.name}: two task tables under the '{role}' heading"
+                form.tables[role] = child
+    return form
+
+
+def run_pack(year: int, cwd: Path, out: Path, plan: Path | None = None) -> subprocess.CompletedProcess:
+    args = [sys.executable, "-m", "generator", "pack", "--year", str(year), "--out", str(out)]
+    if plan is not None:
+        args += ["--plan", str(plan)]
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, f"pack failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def plan_copy(tmp_path: Path) -> Path:
+    dst = tmp_path / "plan"
+    shutil.copytree(PLAN_DIR, dst)
+    return dst
+
+
+def edit_task_field(plan_dir: Path, task_id: str, key: str, yaml_value: str) -> None:
+    """Replace the `key:` line of one task in tasks.yaml by `key: <yaml_value>` (text edit, YAML stays valid)."""
+    path = plan_dir / "tasks.yaml"
+    text = path.read_text(encoding="utf-8")
+    pattern = re.compile(rf"(- id: {task_id}\n(?:[ \t]+(?!- id:).*\n)*?([ \t]+){key}: ).*\n")
+    m = pattern.search(text)
+    assert m, f"{key} of {task_id} not found in tasks.yaml"
+    path.write_text(text[: m.start()] + m.group(1) + yaml_value + "\n" + text[m.end():], encoding="utf-8")
+
+
+def yaml_task(plan_dir: Path, task_id: str) -> dict:
+    data = YAML(typ="safe", pure=True).load((plan_dir / "tasks.yaml").read_text(encoding="utf-8"))
+    return next(t for g in data["groups"] for t in g["tasks"] if t["id"] == task_id)
+
+
+def mm_to_twips(mm: float) -> float:
+    return mm * 1440 / 25.4
+
+
+# ==================================================================================================== fixtures
+
+
+@pytest.fixture(scope="module")
+def source() -> dict[str, SourceTask]:
+    if not SOURCE.is_file():
+        pytest.skip(f"official source text not found at {SOURCE}")
+    return read_source()
+
+
+@pytest.fixture(scope="module")
+def registry() -> dict:
+    """agencies.yaml as data (names, headers, codes), to check every form, not only the hand-checked ones."""
+    data = YAML(typ="safe", pure=True).load((PLAN_DIR / "agencies.yaml").read_text(encoding="utf-8"))
+    return {a["id"]: a for a in data["agencies"]}
+
+
+@pytest.fixture(scope="module", params=YEARS, ids=str)
+def year(request) -> int:
+    return request.param
+
+
+@pytest.fixture(scope="module")
+def pack_dir(form_pack, year) -> Path:
+    return form_pack(year)
+
+
+@pytest.fixture(scope="module")
+def manifest(pack_dir) -> dict:
+    return json.loads((pack_dir / "manifest.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def forms(pack_dir) -> dict[str, Form]:
+    return {p.stem: read_form(p) for p in sorted(pack_dir.glob("*.docx"))}
+
+
+# ==================================================================================================== 1. roles
+
+
+def test_source_table_order_gives_the_task_ids(source):
+    assert len(source) == 35
+    assert {code: source[code].id for code in TASK_ID_SPOTS} == TASK_ID_SPOTS
+
+
+@pytest.mark.parametrize("agency", sorted(EXPECTED_ROLES[2023]))
+def test_manifest_roles_match_hand_checked_table(agency, year, manifest):
+    entry = next((f for f in manifest["forms"] if f["agency"] == agency), None)
+    assert entry is not None, f"no form for {agency} in the {year} manifest"
+    got = {role: entry[role] for role in ROLES}
+    assert got == EXPECTED_ROLES[year][agency]
+
+
+@pytest.mark.parametrize("agency", sorted(EXPECTED_ROLES[2023]))
+def test_form_tables_match_hand_checked_table(agency, year, forms, source):
+    form = forms.get(agency)
+    assert form is not None, f"no {agency}.docx in the {year} pack"
+    expected = EXPECTED_ROLES[year][agency]
+    got = {role: form.codes(role) for role in ROLES}
+    assert got == expected
+    # The expired section is there exactly when there is something in it.
+    assert ("expired" in form.headings) == bool(expected["expired"])
+    # Each row's stable id is the one of its code in the official table order.
+    for row in form.all_rows():
+        assert row.task_id == source[row.text("code")].id
+
+
+def test_explicitly_named_agency_keeps_its_role(forms, year):
+    """II.6: lead "Các Sở, ban, ngành có liên quan; UBND ...", partner "Sở Nội vụ" -> once, as partner, for Sở Nội vụ;
+    I.1: partner "Sở Thông tin Truyền thông" although its group leads -> partner for Sở TT&TT. No group note there."""
+    snv = forms["so-noi-vu"]
+    assert "II.6" in snv.codes("partner") and "II.6" not in snv.codes("lead")
+    row = next(r for r in snv.rows("partner") if r.text("code") == "II.6")
+    assert not any(p.startswith("(Giao chung") for p in row.paragraphs("task"))
+    tttt = forms["so-thong-tin-va-truyen-thong"]
+    assert "I.1" in tttt.codes("partner") and "I.1" not in tttt.codes("lead")
+    # Reached through a group: the form says which wording reached the agency.
+    sct_i1 = next(r for r in forms["so-cong-thuong"].rows("lead") if r.text("code") == "I.1")
+    assert sct_i1.paragraphs("task")[1:] == ["(Giao chung: Các sở, ban, ngành của tỉnh)"]
+    ts_ii6 = next(r for r in forms["ubnd-huyen-truong-sa"].rows("lead") if r.text("code") == "II.6")
+    assert ts_ii6.paragraphs("task")[1:] == ["(Giao chung: UBND các huyện, thị xã, thành phố)"]
+    sct_ii11 = next(r for r in forms["so-cong-thuong"].rows("lead") if r.text("code") == "II.11")
+    assert len(sct_ii11.paragraphs("task")) == 1
+
+
+def test_every_form_agrees_with_the_manifest(forms, manifest, pack_dir, year):
+    assert manifest["plan"] == "khanh-hoa-1627"
+    assert manifest["year"] == year
+    assert manifest["receiver"] == "Sở Kế hoạch và Đầu tư"
+    assert manifest["appendix"] == "phu-luc.xlsx" and (pack_dir / "phu-luc.xlsx").is_file()
+    assert isinstance(manifest["plan_version"], str) and manifest["plan_version"]
+    assert sorted(f["file"] for f in manifest["forms"]) == sorted(p.name for p in pack_dir.glob("*.docx"))
+    for entry in manifest["forms"]:
+        assert entry["file"] == f"{entry['agency']}.docx"
+        data = (pack_dir / entry["file"]).read_bytes()
+        assert entry["sha256"] == hashlib.sha256(data).hexdigest(), entry["file"]
+        form = forms[entry["agency"]]
+        assert {role: form.codes(role) for role in ROLES} == {role: entry[role] for role in ROLES}, entry["file"]
+        if year == 2023:
+            assert entry["expired"] == [], f"{entry['file']}: nothing can be expired in the plan's first year"
+
+
+# ==================================================================================================== 2. file set
+
+
+def test_exactly_the_reporting_agencies_get_a_form(pack_dir, manifest, year):
+    assert len(REPORTING) == 36 and len(set(REPORTING)) == 36
+    docx_names = sorted(p.name for p in pack_dir.glob("*.docx"))
+    assert docx_names == sorted(f"{a}.docx" for a in REPORTING)
+    for a in NON_REPORTING:
+        assert not (pack_dir / f"{a}.docx").exists()
+    assert [f["agency"] for f in manifest["forms"]].count("to-chuc-kinh-te-tap-the") == 0
+    for name in docx_names:
+        assert name.isascii() and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*\.docx", name), name
+    # Nothing else in the folder (no staging leftovers), and nothing beside it.
+    assert sorted(p.name for p in pack_dir.iterdir()) == sorted(docx_names + ["manifest.json", "phu-luc.xlsx"])
+    assert [p.name for p in pack_dir.parent.iterdir()] == [str(year)]
+
+
+# ==================================================================================================== 3. content
+
+
+def test_custom_properties_identify_agency_and_year(forms, manifest, year):
+    for agency, form in forms.items():
+        props = {p.get("name"): "".join(p.itertext()) for p in xml(form.parts["docProps/custom.xml"])}
+        assert props == {
+            "kehoach.form": "bao-cao-don-vi",
+            "kehoach.plan": "khanh-hoa-1627",
+            "kehoach.plan_version": manifest["plan_version"],
+            "kehoach.agency": agency,
+            "kehoach.year": str(year),
+        }, form.path.name
+        # Declared in the package, otherwise Word ignores the part.
+        overrides = {o.get("PartName"): o.get("ContentType") for o in xml(form.parts["[Content_Types].xml"])
+                     if o.tag == CT + "Override"}
+        assert overrides.get("/docProps/custom.xml") == \
+            "application/vnd.openxmlformats-officedocument.custom-properties+xml"
+        rels = [r for r in xml(form.parts["_rels/.rels"]) if r.get("Target") in ("docProps/custom.xml",
+                                                                                   "/docProps/custom.xml")]
+        assert len(rels) == 1 and rels[0].get("Type").endswith("/custom-properties")
+
+
+def test_header_block_and_fixed_texts(forms, registry, year):
+    for agency, form in forms.items():
+        info = registry[agency]
+        header, code = (info.get("header") or info["name"]).upper(), info["code"]
+        if agency in EXPECTED_HEADER:
+            assert (header, code) == EXPECTED_HEADER[agency]
+        # python-docx view of the header table
+        d = docx.Document(str(form.path))
+        left, right = d.tables[0].rows[0].cells
+        left_lines = [p.text for p in left.paragraphs if p.text.strip()]
+        right_lines = [p.text for p in right.paragraphs if p.text.strip()]
+        assert left_lines[:2] == ["UBND TỈNH KHÁNH HÒA", header], form.path.name
+        assert left_lines[1] == left_lines[1].upper()
+        assert len(left_lines) == 3 and re.fullmatch(rf"Số:\s+/BC-{re.escape(code)}", left_lines[2]), left_lines
+        assert right_lines[:2] == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
+        assert len(right_lines) == 3
+        assert re.fullmatch(rf"Khánh Hòa, ngày\s+tháng\s+năm {year}", right_lines[2]), right_lines[2]
+        # body paragraphs (python-docx for top-level ones, raw XML for everything)
+        top = [p.text for p in d.paragraphs]
+        assert "BÁO CÁO" in top
+        subject = top[top.index("BÁO CÁO") + 1]
+        assert subject.startswith("Kết quả thực hiện Kế hoạch số 1627/KH-UBND ngày 24/02/2023 của UBND tỉnh Khánh Hòa")
+        assert subject.endswith(f"năm {year}")
+        assert "Kính gửi: Sở Kế hoạch và Đầu tư" in top
+        texts = form.paragraph_texts()
+        deadline = f"Báo cáo gửi Sở Kế hoạch và Đầu tư trước ngày 15 tháng 12 năm {year}"
+        assert sum(deadline in t for t in texts) == 1, form.path.name
+        for fixed in ("THỦ TRƯỞNG CƠ QUAN", "(Ký, ghi rõ họ tên, đóng dấu)", "Nơi nhận:"):
+            assert fixed in texts, (form.path.name, fixed)
+        assert not any(mark in t for t in texts for mark in ("{{", "}}", "{%", "%}")), "template tags left over"
+        tags = form.sdt_tags()
+        assert tags.count("section|kho-khan") == 1 and tags.count("section|kien-nghi") == 1
+
+
+def test_task_rows_are_content_controls(forms):
+    for agency, form in forms.items():
+        seen: list[str] = []
+        for role in ROLES:
+            tbl = form.tables.get(role)
+            if tbl is None:
+                continue
+            trs = tbl.findall(W + "tr")
+            head, data = trs[0], trs[1:]
+            assert head.find(f"{W}trPr/{W}tblHeader") is not None, f"{form.path.name} {role}: header not repeated"
+            assert head.find(f".//{W}sdt") is None
+            assert [ptext(tc) for tc in head.findall(W + "tc")][:2] == ["TT", "Nhiệm vụ"]
+            assert data, f"{form.path.name}: empty {role} table"
+            for row in form.rows(role):
+                tr = row.tr
+                assert tr.find(f"{W}trPr/{W}cantSplit") is not None, f"{form.path.name} {row.task_id}: row may split"
+                assert tr.find(f"{W}trPr/{W}tblHeader") is None
+                assert sorted(row.sdts) == sorted(CELL_KINDS), (form.path.name, sorted(row.sdts))
+                # every cell's text lives inside its one control
+                for tc in tr.findall(W + "tc"):
+                    inner = list(tc.iter(W + "sdt"))
+                    assert len(inner) == 1 and ptext(tc) == ptext(inner[0]), form.path.name
+                for kind, sdt in row.sdts.items():
+                    pr = sdt.find(W + "sdtPr")
+                    lock = pr.find(W + "lock")
+                    lock = lock.get(W + "val") if lock is not None else None
+                    if kind in LOCKED_KINDS:
+                        assert lock == "sdtContentLocked", (form.path.name, row.task_id, kind)
+                    else:
+                        assert lock not in ("sdtContentLocked", "contentLocked"), (form.path.name, row.task_id, kind)
+                    typed = [c.tag for c in pr if c.tag in {W + t for t in (
+                        "dropDownList", "comboBox", "date", "text", "picture", "docPartObj", "docPartList",
+                        "checkbox", "group", "equation", "citation", "bibliography")}]
+                    if kind == "status":
+                        assert typed == [W + "dropDownList"]
+                        items = [(li.get(W + "displayText"), li.get(W + "value"))
+                                 for li in pr.find(W + "dropDownList").findall(W + "listItem")]
+                        assert items == [(s, s) for s in STATUSES]
+                    else:
+                        assert typed == [], (form.path.name, row.task_id, kind, typed)  # rich text
+                seen.append(row.task_id)
+        assert len(seen) == len(set(seen)), f"{form.path.name}: a task listed twice: {seen}"
+
+
+@pytest.mark.parametrize("agency", ["so-cong-thuong", "ubnd-huyen-truong-sa", "lien-minh-hop-tac-xa-tinh",
+                                    "so-ke-hoach-va-dau-tu"])
+def test_task_cells_keep_the_official_wording(agency, forms, source):
+    form = forms[agency]
+    rows = form.all_rows()
+    assert rows
+    for row in rows:
+        official = source[row.text("code")]
+        paras = row.paragraphs("task")
+        assert paras[0] == official.task, row.text("code")
+        # at most one extra paragraph: the group wording that reached the agency, quoted from the official cell
+        assert len(paras) <= 2
+        if len(paras) == 2:
+            m = re.fullmatch(r"\(Giao chung: (.+?)(; báo cáo nếu có liên quan)?\)", paras[1])
+            assert m, paras[1]
+            assert m[1].lower() in (official.lead + "; " + official.partners).lower(), (row.text("code"), m[1])
+        assert row.text("deliverable") == official.deliverable, row.text("code")
+        assert row.text("timeframe") == official.timeframe, row.text("code")
+    # spot checks written out by hand
+    by_code = {r.text("code"): r for r in rows}
+    if "II.19" in by_code:  # stray <p> tags of the source must not reach the form; the final full stop stays
+        assert by_code["II.19"].paragraphs("task")[0].startswith("Hướng dẫn các hợp tác xã nông nghiệp chuyển hướng")
+        assert by_code["II.19"].paragraphs("task")[0].endswith("tăng thu nhập cho thành viên.")
+    if "II.11" in by_code:
+        assert by_code["II.11"].paragraphs("task")[0] == NV14_OFFICIAL
+        assert by_code["II.11"].text("deliverable") == "Kế hoạch tổ chức bồi dưỡng tập huấn"
+        assert by_code["II.11"].text("timeframe") == "Hàng năm"
+    if "II.2" in by_code:  # the official cell is empty
+        assert by_code["II.2"].text("deliverable") == ""
+    if "III.6" in by_code:
+        assert by_code["III.6"].text("timeframe") == "Sau khi có Văn bản của cấp có thẩm quyền"
+
+
+def test_page_setup(forms):
+    for agency, form in forms.items():
+        body = form.body
+        sects = list(body.iter(W + "sectPr"))
+        assert len(sects) == 1 and sects[0].getparent() is body, f"{form.path.name}: one section expected"
+        sect = sects[0]
+        size = sect.find(W + "pgSz")
+        assert (size.get(W + "w"), size.get(W + "h")) == ("11906", "16838")
+        assert size.get(W + "orient") in (None, "portrait")
+        mar = sect.find(W + "pgMar")
+        for side, mm in (("top", 20), ("bottom", 20), ("left", 30), ("right", 15)):
+            assert abs(int(mar.get(W + side)) - mm_to_twips(mm)) <= 1, (form.path.name, side, mar.get(W + side))
+        title_pg = sect.find(W + "titlePg")
+        assert title_pg is not None and title_pg.get(W + "val") in (None, "1", "true", "on")
+        rels = {r.get("Id"): r.get("Target") for r in xml(form.parts["word/_rels/document.xml.rels"])}
+        refs = {h.get(W + "type"): rels[h.get(R_ID)] for h in sect.findall(W + "headerReference")}
+        assert "default" in refs
+        default = xml(form.parts["word/" + refs["default"]])
+        assert any("PAGE" in (it.text or "").split() for it in default.iter(W + "instrText")), "no PAGE field"
+        if "first" in refs:
+            first = xml(form.parts["word/" + refs["first"]])
+            assert not any("PAGE" in (it.text or "") for it in first.iter(W + "instrText"))
+            assert not ptext(first).strip()
+        # the same through python-docx
+        s = docx.Document(str(form.path)).sections
+        assert len(s) == 1
+        s = s[0]
+        assert abs(s.page_width - Mm(210)) < Mm(0.2) and abs(s.page_height - Mm(297)) < Mm(0.2)
+        assert s.page_height > s.page_width
+        for got, mm in ((s.top_margin, 20), (s.bottom_margin, 20), (s.left_margin, 30), (s.right_margin, 15)):
+            assert abs(got - Mm(mm)) < Mm(0.1)
+        assert s.different_first_page_header_footer
+        assert s.first_page_header.is_linked_to_previous or not any(
+            "PAGE" in (it.text or "") for it in s.first_page_header._element.iter(qn("w:instrText")))
+
+
+# ==================================================================================================== 4-6. variants
+
+
+def test_special_characters_in_task_text_are_escaped(tmp_path):
+    plan = plan_copy(tmp_path)
+    # YAML single-quoted scalar: '' is one quote
+    edit_task_field(plan, "nv14", "task", "'" + TRICKY.replace("'", "''") + "'")
+    assert yaml_task(plan, "nv14")["task"] == TRICKY
+    out = tmp_path / "out"
+    run_pack(2024, tmp_path, out, plan)
+    for agency in ("so-cong-thuong", "ubnd-huyen-truong-sa"):
+        path = out / f"{agency}.docx"
+        d = docx.Document(str(path))  # opens: the XML is well formed
+        texts = ["".join(t.text or "" for t in p.iter(qn("w:t"))) for p in d.element.body.iter(qn("w:p"))]
+        assert TRICKY in texts, agency
+        form = read_form(path)
+        row = next(r for r in form.all_rows() if r.text("code") == "II.11")
+        assert row.task_id == "nv14"
+        assert row.paragraphs("task")[0] == TRICKY
+        assert NV14_OFFICIAL not in "\n".join(texts)
+
+
+def test_same_pack_twice_is_byte_identical(form_pack, tmp_path):
+    first = form_pack(2024)
+    other = tmp_path / "elsewhere" / "again"
+    run_pack(2024, tmp_path, other)
+    names = sorted(p.name for p in first.iterdir())
+    assert names == sorted(p.name for p in other.iterdir())
+    for name in names:
+        assert (first / name).read_bytes() == (other / name).read_bytes(), f"{name} differs between two packs"
+
+
+def test_agency_named_twice_in_a_task_is_listed_once(tmp_path):
+    plan = plan_copy(tmp_path)
+    edit_task_field(plan, "nv14", "lead", '"Sở Công Thương; Sở Công thương"')
+    edit_task_field(plan, "nv14", "partners", '"Sở Khoa học và Công nghệ; Sở Khoa học và Công nghệ"')
+    t = yaml_task(plan, "nv14")
+    assert (t["lead"], t["partners"]) == ("Sở Công Thương; Sở Công thương",
+                                          "Sở Khoa học và Công nghệ; Sở Khoa học và Công nghệ")
+    out = tmp_path / "out"
+    run_pack(2024, tmp_path, out, plan)
+    manifest = {f["agency"]: f for f in json.loads((out / "manifest.json").read_text(encoding="utf-8"))["forms"]}
+    for agency, role in (("so-khoa-hoc-va-cong-nghe", "partner"), ("so-cong-thuong", "lead")):
+        entry = manifest[agency]
+        listed = entry["lead"] + entry["partner"] + entry["expired"]
+        assert listed.count("II.11") == 1 and entry[role].count("II.11") == 1, (agency, entry)
+        form = read_form(out / f"{agency}.docx")
+        assert form.codes(role).count("II.11") == 1
+        tags = form.sdt_tags()
+        assert tags.count("nv14|code") == 1 and tags.count("nv14|status") == 1, agency
+    # the districts are no longer partners of II.11
+    assert "II.11" not in manifest["ubnd-huyen-truong-sa"]["partner"]
+    assert "nv14|code" not in read_form(out / "ubnd-huyen-truong-sa.docx").sdt_tags()
