@@ -1,15 +1,19 @@
 """Who reports on what: a plan and a year -> each reporting agency's lead, partner and expired tasks.
 
-Role rules (issue #3): an agency named explicitly keeps that role even if a group it belongs to holds the other role;
-otherwise lead beats partner; a task appears at most once per agency.
+Role rules (issues #3 and #5): an agency named explicitly keeps that role even if a group it belongs to holds the
+other role; otherwise lead beats partner; a task appears at most once per agency. Agencies are those in force at the
+year's reporting deadline: a successor receives its predecessors' tasks (its own mention winning a tie), with a note
+naming the predecessor.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import Literal
 
-from .model import Agency, Plan, Ref, Task
+from .model import Agency, Plan, Task
+from .timeline import agency_at, name_before, ceasing_event, recipients
 
 Role = Literal["lead", "partner"]
 
@@ -23,11 +27,12 @@ class Assignment:
     role: Role
     via: str | None = None  # the group wording when the agency is reached through a group
     related: bool = False  # the group was qualified "có liên quan": report if relevant
+    predecessor: str | None = None  # name of the agency or group whose task this was, when it passed on
 
 
 @dataclass(frozen=True)
 class AgencyTasks:
-    agency: Agency
+    agency: Agency  # as named on the reporting date
     lead: tuple[Assignment, ...]
     partner: tuple[Assignment, ...]
     expired: tuple[Assignment, ...]
@@ -37,39 +42,77 @@ class AgencyTasks:
         return self.lead + self.partner + self.expired
 
 
-def _reached(plan: Plan, ref: Ref) -> list[str]:
-    if not ref.is_group:
-        return [ref.target]
-    return list(plan.registry.groups[ref.target].members)
+@dataclass
+class Distribution:
+    agencies: list[AgencyTasks]
+    warnings: list[str] = field(default_factory=list)
 
 
-def task_roles(plan: Plan, task: Task) -> dict[str, Assignment]:
-    """Every agency a task reaches, with its single winning role."""
-    best: dict[str, tuple[int, Assignment]] = {}
+def report_date(plan: Plan, year: int) -> dt.date:
+    """The reporting deadline of `year`: the date agencies and the plan are taken as in force."""
+    return dt.date(year, plan.meta.deadline_month, plan.meta.deadline_day)
+
+
+def task_roles(plan: Plan, task: Task, when: dt.date) -> dict[str, Assignment]:
+    """Every agency (or generic group form) a task reaches on `when`, with its single winning role."""
+    reg = plan.registry
+    best: dict[str, tuple[tuple[int, int], Assignment]] = {}
     for role, refs in (("lead", task.lead_refs), ("partner", task.partner_refs)):
         for ref in refs:
             rank = _RANK[(role, ref.is_group)]
             via = ref.text if ref.is_group else None
-            for agency_id in _reached(plan, ref):
-                if agency_id not in best or rank < best[agency_id][0]:
-                    best[agency_id] = (rank, Assignment(task, role, via, ref.related))
+            for r in recipients(reg, ref.target, ref.is_group, when):
+                predecessor = None
+                if r.predecessor:
+                    event = ceasing_event(reg, r.predecessor, when) if r.predecessor in reg.agencies else None
+                    predecessor = name_before(reg, r.predecessor, event.date if event else when)
+                key = (rank, 1 if predecessor else 0)
+                if r.id not in best or key < best[r.id][0]:
+                    best[r.id] = (key, Assignment(task, role, via, ref.related, predecessor))
     return {agency_id: a for agency_id, (_, a) in best.items()}
 
 
-def assignments(plan: Plan, year: int) -> list[AgencyTasks]:
-    """The reporting agencies that have tasks in `year`, in registry order, each with its tasks in plan order."""
-    per_agency: dict[str, dict[str, list[Assignment]]] = {}
+def distribute(plan: Plan, year: int) -> Distribution:
+    """The reporting agencies in force on the year's deadline that have tasks, each with its tasks in plan order."""
+    when = report_date(plan, year)
+    reg = plan.registry
+    per: dict[str, dict[str, list[Assignment]]] = {}
+    warnings: list[str] = []
     for task in plan.tasks:
         status = task.timeframe.status(year)
         if status == "future":
             continue
-        for agency_id, a in task_roles(plan, task).items():
+        roles = task_roles(plan, task, when)
+        if not any(r.role == "lead" for r in roles.values()):
+            warnings.append(f"Nhiệm vụ {task.code} không còn đơn vị chủ trì nào tồn tại vào {when:%d/%m/%Y}.")
+        for agency_id, a in roles.items():
             bucket = "expired" if status == "expired" else a.role
-            per_agency.setdefault(agency_id, {"lead": [], "partner": [], "expired": []})[bucket].append(a)
+            per.setdefault(agency_id, {"lead": [], "partner": [], "expired": []})[bucket].append(a)
     result = []
-    for agency_id, agency in plan.registry.agencies.items():
-        if not agency.reports or agency_id not in per_agency:
+    order = [*reg.agencies, *reg.groups]
+    for agency_id in order:
+        if agency_id not in per:
             continue
-        b = per_agency[agency_id]
+        agency = agency_at(reg, agency_id, when)
+        if not agency.reports:
+            continue
+        if agency_id in reg.groups:
+            group = reg.groups[agency_id]
+            warnings.append(
+                f'Nhóm "{group.name}" chưa có danh sách thành viên ({group.gap}); đã tạo một biểu mẫu chung '
+                f'"{agency_id}.docx" gửi "{agency.name}".'
+            )
+        b = per[agency_id]
         result.append(AgencyTasks(agency, tuple(b["lead"]), tuple(b["partner"]), tuple(b["expired"])))
-    return result
+    return Distribution(result, warnings)
+
+
+def assignments(plan: Plan, year: int) -> list[AgencyTasks]:
+    return distribute(plan, year).agencies
+
+
+def receiver_at(plan: Plan, year: int) -> Agency:
+    """The body that receives the reports of `year` (the plan's receiver, or its successor)."""
+    when = report_date(plan, year)
+    found = recipients(plan.registry, plan.meta.receiver, False, when)
+    return agency_at(plan.registry, found[0].id, when) if found else plan.registry.agencies[plan.meta.receiver]

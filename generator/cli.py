@@ -62,8 +62,20 @@ def _friendly(fn):
     return wrapper
 
 
-def _load(plan_dir: Path | None) -> Plan:
-    return load_plan(plan_dir or paths.default_plan_dir())
+def _load(plan_dir: Path | None, as_of: dt.date | None = None) -> Plan:
+    return load_plan(plan_dir or paths.default_plan_dir(), as_of)
+
+
+def _date(text: str | None, option: str) -> dt.date:
+    """A date typed as 30/6/2025 or 2025-06-30; today when not given."""
+    if text is None:
+        return dt.date.today()
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            pass
+    raise KehoachError(f'{option} "{text}" không phải là ngày; hãy ghi dạng ngày/tháng/năm, ví dụ 30/6/2025')
 
 
 @app.callback()
@@ -87,10 +99,11 @@ def validate(plan: Path | None = _plan_option()):
 def appendix(
     plan: Path | None = _plan_option(),
     out_file: Path | None = typer.Option(None, "--out", help="Tệp .xlsx cần ghi (mặc định: output/<mã kế hoạch>/phu-luc.xlsx)."),
+    as_of: str | None = typer.Option(None, "--as-of", help="Phụ lục có hiệu lực vào ngày này (ngày/tháng/năm; mặc định: hôm nay)."),
 ):
     from .appendix import build_appendix
 
-    p = _load(plan)
+    p = _load(plan, _date(as_of, "--as-of"))
     target = out_file or Path("output") / p.id / "phu-luc.xlsx"
     atomic_write_bytes(target, build_appendix(p))
     out.print(f"Đã ghi phụ lục: {target}", markup=False)
@@ -104,11 +117,13 @@ def pack(
     out_dir: Path | None = typer.Option(None, "--out", help="Thư mục ghi (mặc định: output/<mã kế hoạch>/<năm>)."),
     template: Path | None = typer.Option(None, "--template", help="Mẫu biểu mẫu .docx (mặc định: templates/bao-cao-don-vi.docx)."),
 ):
+    from .assignments import report_date
     from .docxform import FormTemplate
     from .pack import build_pack, check_year, write_pack
 
     p = _load(plan)
     check_year(p, year)
+    p = _load(plan, report_date(p, year))  # the plan in force at that year's reporting deadline
     tpl = FormTemplate(template or paths.templates_dir() / "bao-cao-don-vi.docx")
     target = out_dir or Path("output") / p.id / str(year)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
@@ -116,6 +131,8 @@ def pack(
         bar = progress.add_task("Đang tạo biểu mẫu", total=None)
         result = build_pack(p, year, tpl, on_form=lambda at: progress.advance(bar))
     write_pack(result, target)
+    for warning in result.warnings:
+        err.print(f"Cảnh báo: {warning}", markup=False)
     forms = result.manifest["forms"]
     table = Table(title=f"Bộ biểu mẫu năm {year}", show_header=False, show_edge=False)
     table.add_column(style="bold")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .assignments import AgencyTasks, Assignment
+from .assignments import AgencyTasks, Assignment, receiver_at, report_date
 from .model import Plan
 from .vnformat import blank_date_line, long_date, short_date
 
@@ -12,18 +12,24 @@ FORM_ID = "bao-cao-don-vi"
 
 
 def deadline(plan: Plan, year: int) -> dt.date:
-    return dt.date(year, plan.meta.deadline_month, plan.meta.deadline_day)
+    return report_date(plan, year)
 
 
-def receiver_name(plan: Plan) -> str:
-    return plan.registry.agencies[plan.meta.receiver].name
+def receiver_name(plan: Plan, year: int | None = None) -> str:
+    """The name of the body that receives the reports (of `year`, following reorganisations)."""
+    if year is None:
+        return plan.registry.agencies[plan.meta.receiver].name
+    return receiver_at(plan, year).name
 
 
 def _row(a: Assignment) -> dict[str, str]:
     t = a.task
-    via = ""
+    notes = []
     if a.via:
-        via = f"Giao chung: {a.via}" + ("; báo cáo nếu có liên quan" if a.related and "liên quan" not in a.via else "")
+        notes.append(f"Giao chung: {a.via}" + ("; báo cáo nếu có liên quan" if a.related and "liên quan" not in a.via else ""))
+    if a.predecessor:
+        notes.append(f"Tiếp nhận từ {a.predecessor}")
+    via = "; ".join(notes)
     return {
         "id": t.id, "code": t.code, "task": t.task, "deliverable": t.deliverable,
         "timeframe": t.timeframe.text, "role": a.role, "via": via,
@@ -33,7 +39,7 @@ def _row(a: Assignment) -> dict[str, str]:
 def form_context(plan: Plan, at: AgencyTasks, year: int) -> dict:
     m = plan.meta
     plan_ref = f"Kế hoạch số {m.number} ngày {short_date(m.date)}"
-    receiver = receiver_name(plan)
+    receiver = receiver_name(plan, year)
     title = m.title[0].lower() + m.title[1:]
     return {
         "year": year,

@@ -6,8 +6,10 @@ downstream ever sees an invalid plan.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +20,9 @@ from ruamel.yaml.error import MarkedYAMLError
 from . import schema
 from .agencies import Resolver
 from .errors import PlanInvalid, Problem
-from .model import Agency, AgencyGroup, Document, Group, Meta, Plan, Registry, Task
+from .model import Agency, AgencyGroup, Document, Event, Group, Meta, Plan, Registry, Task
 from .schedule import parse_timeframe
-from .vnformat import to_roman
+from .vnformat import short_date, to_roman
 
 FILES = ("plan.yaml", "agencies.yaml", "tasks.yaml")
 
@@ -65,6 +67,8 @@ class _Source:
                 line = node.lc.key(part)[0] + 1
             elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
                 line = node.lc.item(part)[0] + 1
+            elif isinstance(part, str):
+                continue  # a name pydantic adds (such as a union's tag), not a key of the file
             else:
                 break
             node = node[part]
@@ -102,8 +106,16 @@ def _plain(node: Any) -> Any:
     return node
 
 
-def load_plan(folder: str | Path) -> Plan:
-    """Load and validate a plan folder; raise PlanInvalid listing every problem."""
+AMENDMENTS_DIR = "amendments"
+TASK_FIELDS = ("task", "lead", "partners", "deliverable", "timeframe")
+
+
+def load_plan(folder: str | Path, as_of: dt.date | None = None) -> Plan:
+    """Load and validate a plan folder; raise PlanInvalid listing every problem.
+
+    The plan in force on `as_of` is the base plan plus the amendments dated on or before it (all of them when
+    `as_of` is None). Every amendment is validated whatever `as_of` is.
+    """
     folder = Path(folder)
     problems: list[Problem] = []
     if not folder.is_dir():
@@ -112,18 +124,175 @@ def load_plan(folder: str | Path) -> Plan:
     raw_plan = plan_src.validate(schema.RawPlanFile)
     raw_agencies = agencies_src.validate(schema.RawAgenciesFile)
     raw_tasks = tasks_src.validate(schema.RawTasksFile)
+    amendments = _load_amendments(folder, problems)
     if problems or not (raw_plan and raw_agencies and raw_tasks):
         raise PlanInvalid(problems)
 
     registry = _build_registry(raw_agencies, agencies_src)
     meta = _build_meta(raw_plan, plan_src, registry)
-    groups = _build_groups(raw_tasks, tasks_src, registry)
+    _check_amendment_documents(amendments, meta.date)
+    drafts = _drafts(raw_tasks, tasks_src)
+    for amendment in amendments:  # validate every amendment, in force or not
+        _apply(drafts, amendment)
+    _build_groups(drafts, registry)
     if problems:
         raise PlanInvalid(problems)
+
+    applied = [a for a in amendments if as_of is None or a.raw.document.date <= as_of]
+    drafts = _drafts(raw_tasks, tasks_src)
+    for amendment in applied:
+        _apply(drafts, amendment)
+    groups = _build_groups(drafts, registry)
     digest = hashlib.sha256()
-    for src in (plan_src, agencies_src, tasks_src):
+    for src in (plan_src, agencies_src, tasks_src, *applied):
         digest.update(src.raw)
-    return Plan(meta, groups, registry, digest.hexdigest()[:12], str(folder))
+    documents = tuple(
+        Document(d.kind, d.number, d.date, d.issuer, d.title) for d in (a.raw.document for a in applied)
+    )
+    return Plan(meta, groups, registry, digest.hexdigest()[:12], str(folder), documents, as_of)
+
+
+# --------------------------------------------------------------------------- amendments
+
+
+class _Amendment(_Source):
+    raw: schema.RawAmendmentFile
+
+
+def _load_amendments(folder: Path, problems: list[Problem]) -> list[_Amendment]:
+    amendments = []
+    for path in sorted((folder / AMENDMENTS_DIR).glob("*.yaml")):
+        src = _Amendment(path, problems)
+        src.raw = src.validate(schema.RawAmendmentFile)
+        if src.raw is not None:
+            amendments.append(src)
+    return sorted(amendments, key=lambda a: (a.raw.document.date, a.raw.document.number, a.name))
+
+
+def _check_amendment_documents(amendments: list[_Amendment], plan_date: dt.date) -> None:
+    numbers: dict[str, str] = {}
+    for a in amendments:
+        doc = a.raw.document
+        if doc.date < plan_date:
+            a.error(a.line("document", "date"),
+                    f"văn bản sửa đổi ngày {short_date(doc.date)} có trước ngày ban hành Kế hoạch "
+                    f"({short_date(plan_date)})")
+        if doc.number in numbers:
+            a.error(a.line("document", "number"),
+                    f'số văn bản "{doc.number}" đã dùng ở {numbers[doc.number]}; mỗi văn bản sửa đổi chỉ khai báo một lần')
+        numbers.setdefault(doc.number, Path(a.name).name)
+
+
+@dataclass
+class _Field:
+    value: str
+    src: _Source
+    loc: tuple
+
+    def error(self, message: str) -> None:
+        self.src.error(self.src.line(*self.loc), message)
+
+
+@dataclass
+class _TaskDraft:
+    id: str
+    fields: dict[str, _Field]
+
+
+@dataclass
+class _GroupDraft:
+    id: str
+    title: _Field
+    tasks: list[_TaskDraft]
+
+
+@dataclass
+class _Drafts:
+    groups: list[_GroupDraft]
+    used_ids: set[str]  # every task id ever used (removed ones too: ids are never reused)
+
+
+def _drafts(raw: schema.RawTasksFile, src: _Source) -> _Drafts:
+    groups, used = [], set()
+    for gi, g in enumerate(raw.groups):
+        tasks = []
+        for ti, t in enumerate(g.tasks):
+            where = ("groups", gi, "tasks", ti)
+            if t.id in used:
+                src.error(src.line(*where, "id"), f'mã nhiệm vụ "{t.id}" bị trùng; mỗi nhiệm vụ phải có mã riêng')
+            used.add(t.id)
+            tasks.append(_TaskDraft(t.id, {f: _Field(getattr(t, f), src, (*where, f)) for f in TASK_FIELDS}))
+        if any(x.id == g.id for x in groups):
+            src.error(src.line("groups", gi, "id"), f'mã nhóm "{g.id}" bị trùng')
+        groups.append(_GroupDraft(g.id, _Field(g.title, src, ("groups", gi, "title")), tasks))
+    return _Drafts(groups, used)
+
+
+def _apply(drafts: _Drafts, a: _Amendment) -> None:
+    """Apply one amendment's changes in order; problems point at the amendment file."""
+    ref = f'văn bản {a.raw.document.number}'
+
+    def find_task(task_id: str) -> tuple[_GroupDraft, int] | None:
+        for g in drafts.groups:
+            for i, t in enumerate(g.tasks):
+                if t.id == task_id:
+                    return g, i
+        return None
+
+    def find_group(group_id: str) -> int | None:
+        return next((i for i, g in enumerate(drafts.groups) if g.id == group_id), None)
+
+    for ci, c in enumerate(a.raw.changes):
+        loc = ("changes", ci)
+        if isinstance(c, (schema.ChangeTask, schema.RemoveTask)):
+            hit = find_task(c.id)
+            if hit is None:
+                a.error(a.line(*loc, "id"), f'{ref} sửa hoặc bãi bỏ nhiệm vụ "{c.id}" nhưng Kế hoạch không có nhiệm vụ này')
+                continue
+            group, index = hit
+            if isinstance(c, schema.RemoveTask):
+                del group.tasks[index]
+                continue
+            for f in TASK_FIELDS:
+                value = getattr(c, f)
+                if value is not None:
+                    group.tasks[index].fields[f] = _Field(value, a, (*loc, f))
+        elif isinstance(c, schema.AddTask):
+            gi = find_group(c.group)
+            if gi is None:
+                a.error(a.line(*loc, "group"), f'{ref} bổ sung nhiệm vụ vào nhóm "{c.group}" nhưng không có nhóm này')
+                continue
+            if c.id in drafts.used_ids:
+                a.error(a.line(*loc, "id"), f'mã nhiệm vụ "{c.id}" đã được dùng; nhiệm vụ bổ sung cần mã mới')
+                continue
+            group = drafts.groups[gi]
+            position = len(group.tasks)
+            if c.after is not None:
+                after = next((i for i, t in enumerate(group.tasks) if t.id == c.after), None)
+                if after is None:
+                    a.error(a.line(*loc, "after"), f'không có nhiệm vụ "{c.after}" trong nhóm "{c.group}" để chèn sau')
+                    continue
+                position = after + 1
+            drafts.used_ids.add(c.id)
+            group.tasks.insert(position, _TaskDraft(c.id, {f: _Field(getattr(c, f), a, (*loc, f)) for f in TASK_FIELDS}))
+        elif isinstance(c, schema.AddGroup):
+            if find_group(c.id) is not None:
+                a.error(a.line(*loc, "id"), f'mã nhóm "{c.id}" đã có')
+                continue
+            position = len(drafts.groups)
+            if c.after is not None:
+                after = find_group(c.after)
+                if after is None:
+                    a.error(a.line(*loc, "after"), f'không có nhóm "{c.after}" để chèn sau')
+                    continue
+                position = after + 1
+            drafts.groups.insert(position, _GroupDraft(c.id, _Field(c.title, a, (*loc, "title")), []))
+        elif isinstance(c, schema.RetitleGroup):
+            gi = find_group(c.id)
+            if gi is None:
+                a.error(a.line(*loc, "id"), f'{ref} sửa tên nhóm "{c.id}" nhưng không có nhóm này')
+                continue
+            drafts.groups[gi].title = _Field(c.title, a, (*loc, "title"))
 
 
 def _build_registry(raw: schema.RawAgenciesFile, src: _Source) -> Registry:
@@ -147,16 +316,42 @@ def _build_registry(raw: schema.RawAgenciesFile, src: _Source) -> Registry:
 
     for i, a in enumerate(raw.agencies):
         check("agencies", i, a.id, [a.name, *a.aliases])
-        agencies[a.id] = Agency(a.id, a.name, a.code, a.kind, a.reports, tuple(a.aliases), a.header, a.source)
+        agencies[a.id] = Agency(a.id, a.name, a.code, a.kind, a.reports, tuple(a.aliases), a.header, a.source,
+                                a.established)
     for i, g in enumerate(raw.groups):
         check("groups", i, g.id, [g.name, *g.aliases])
         for j, m in enumerate(g.members):
             if m not in agencies:
                 src.error(src.line("groups", i, "members", j), f'thành viên "{m}" của nhóm "{g.name}" không có trong danh sách agencies')
-        if not g.unspecified and not g.members:
-            src.error(src.line("groups", i), f'nhóm "{g.name}" chưa có thành viên; thêm "members" hoặc ghi "unspecified: true"')
-        groups[g.id] = AgencyGroup(g.id, g.name, tuple(g.aliases), tuple(g.members), g.unspecified, g.source)
-    return Registry(agencies, groups)
+        if not g.unspecified and not g.members and not g.gap:
+            src.error(src.line("groups", i),
+                      f'nhóm "{g.name}" chưa có thành viên; thêm "members", ghi "unspecified: true", hoặc ghi "gap" '
+                      "nói rõ vì sao chưa có danh sách")
+        generic = None
+        if g.generic_form:
+            gf = g.generic_form
+            generic = Agency(g.id, gf.name, gf.code, "nhom", True, (), gf.header, g.source, g.established)
+        groups[g.id] = AgencyGroup(g.id, g.name, tuple(g.aliases), tuple(g.members), g.unspecified, g.source, g.gap,
+                                   generic, g.established)
+    events = []
+    for i, e in enumerate(raw.events):
+        where = ("events", i)
+        for j, agency_id in enumerate(e.agencies):
+            if agency_id not in agencies:
+                src.error(src.line(*where, "agencies", j), f'sự kiện ngày {short_date(e.date)} nhắc tới đơn vị "{agency_id}" không có trong danh sách agencies')
+        for j, target in enumerate(e.into):
+            if target not in agencies and target not in groups:
+                src.error(src.line(*where, "into", j), f'đơn vị kế thừa "{target}" không có trong agencies hay groups')
+        if e.kind == "renamed" and (len(e.agencies) != 1 or not e.name):
+            src.error(src.line(*where), "sự kiện đổi tên (renamed) cần đúng một đơn vị và tên mới (name)")
+        if e.kind == "merged" and len(e.into) != 1:
+            src.error(src.line(*where), "sự kiện hợp nhất (merged) cần đúng một đơn vị nhận (into)")
+        if e.kind == "split" and len(e.into) < 2:
+            src.error(src.line(*where), "sự kiện chia tách (split) cần ít nhất hai đơn vị nhận (into)")
+        events.append(Event(e.date, e.kind, tuple(e.agencies), tuple(e.into), e.name, e.header, e.code, e.basis,
+                            e.source))
+    events.sort(key=lambda e: e.date)
+    return Registry(agencies, groups, tuple(events))
 
 
 def _build_meta(raw: schema.RawPlanFile, src: _Source, registry: Registry) -> Meta:
@@ -176,44 +371,34 @@ def _build_meta(raw: schema.RawPlanFile, src: _Source, registry: Registry) -> Me
     )
 
 
-def _build_groups(raw: schema.RawTasksFile, src: _Source, registry: Registry) -> tuple[Group, ...]:
+def _build_groups(drafts: _Drafts, registry: Registry) -> tuple[Group, ...]:
     resolver = Resolver(registry)
     groups: list[Group] = []
-    task_ids: set[str] = set()
-    group_ids: set[str] = set()
-    for gi, g in enumerate(raw.groups):
-        if g.id in group_ids:
-            src.error(src.line("groups", gi, "id"), f'mã nhóm "{g.id}" bị trùng')
-        group_ids.add(g.id)
+    for gi, g in enumerate(drafts.groups):
         numeral = to_roman(gi + 1)
         tasks: list[Task] = []
         for ti, t in enumerate(g.tasks):
-            where = ("groups", gi, "tasks", ti)
-            if t.id in task_ids:
-                src.error(src.line(*where, "id"), f'mã nhiệm vụ "{t.id}" bị trùng; mỗi nhiệm vụ phải có mã riêng')
-            task_ids.add(t.id)
+            code = f"{numeral}.{ti + 1}"
+            tf = t.fields["timeframe"]
             try:
-                schedule = parse_timeframe(t.timeframe)
+                schedule = parse_timeframe(tf.value)
             except ValueError as e:
-                src.error(src.line(*where, "timeframe"), str(e))
+                tf.error(str(e))
                 continue
-            refs = {}
-            unknown = False
-            for field in ("lead", "partners"):
-                res = resolver.resolve(getattr(t, field))
-                unknown = unknown or bool(res.unknown)
-                for name in res.unknown:
-                    src.error(
-                        src.line(*where, field),
-                        f'không tìm thấy đơn vị "{name}" (nhiệm vụ {numeral}.{ti + 1}) trong agencies.yaml; '
-                        "hãy sửa tên hoặc thêm tên này vào aliases của đơn vị",
+            refs, unknown = {}, False
+            for name in ("lead", "partners"):
+                res = resolver.resolve(t.fields[name].value)
+                for text in res.unknown:
+                    t.fields[name].error(
+                        f'không tìm thấy đơn vị "{text}" (nhiệm vụ {code}) trong agencies.yaml; '
+                        "hãy sửa tên hoặc thêm tên này vào aliases của đơn vị"
                     )
-                refs[field] = res.refs
+                unknown = unknown or bool(res.unknown)
+                refs[name] = res.refs
             if not refs["lead"] and not unknown:
-                src.error(src.line(*where, "lead"), f"nhiệm vụ {numeral}.{ti + 1} chưa có đơn vị chủ trì")
-            tasks.append(
-                Task(t.id, g.id, numeral, ti + 1, t.task, t.lead, t.partners, t.deliverable, schedule,
-                     refs["lead"], refs["partners"])
-            )
-        groups.append(Group(g.id, numeral, g.title, tuple(tasks)))
+                t.fields["lead"].error(f"nhiệm vụ {code} chưa có đơn vị chủ trì")
+            v = {name: f.value for name, f in t.fields.items()}
+            tasks.append(Task(t.id, g.id, numeral, ti + 1, v["task"], v["lead"], v["partners"], v["deliverable"],
+                              schedule, refs["lead"], refs["partners"]))
+        groups.append(Group(g.id, numeral, g.title.value, tuple(tasks)))
     return tuple(groups)

@@ -17,6 +17,7 @@ class Agency:
     aliases: tuple[str, ...] = ()
     header: str | None = None
     source: str = ""
+    established: dt.date | None = None  # exists from this date (None: from the start)
 
     @property
     def header_text(self) -> str:
@@ -34,12 +35,31 @@ class AgencyGroup:
     members: tuple[str, ...] = ()
     unspecified: bool = False
     source: str = ""
+    gap: str | None = None  # why no members are listed (a known gap in the data)
+    generic: Agency | None = None  # the form addressed to the group as a whole when it has no members in force
+    established: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    """A dated change to agencies: renamed, merged (into one), split (into several), abolished."""
+
+    date: dt.date
+    kind: Literal["renamed", "merged", "split", "abolished"]
+    agencies: tuple[str, ...]
+    into: tuple[str, ...] = ()
+    name: str | None = None
+    header: str | None = None
+    code: str | None = None
+    basis: str = ""
+    source: str = ""
 
 
 @dataclass(frozen=True)
 class Registry:
     agencies: dict[str, Agency]
     groups: dict[str, AgencyGroup]
+    events: tuple[Event, ...] = ()
 
     def name_of(self, target: str) -> str:
         item = self.agencies.get(target) or self.groups[target]
@@ -113,6 +133,7 @@ class Document:
     number: str
     date: dt.date
     issuer: str
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -143,8 +164,10 @@ class Plan:
     meta: Meta
     groups: tuple[Group, ...]
     registry: Registry
-    version: str  # short content hash of the plan folder
+    version: str  # short content hash of the files that make up this state of the plan
     source_dir: str = field(default="", compare=False)
+    amendments: tuple[Document, ...] = ()  # amending documents applied, oldest first
+    as_of: dt.date | None = None  # the date this state is in force for (None: every amendment applied)
 
     @property
     def id(self) -> str:

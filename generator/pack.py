@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .appendix import build_appendix
-from .assignments import AgencyTasks, assignments
+from .assignments import AgencyTasks, distribute
 from .docxform import FormTemplate
 from .errors import KehoachError
 from .forms import form_context, form_properties, receiver_name
@@ -26,6 +26,7 @@ class Pack:
     year: int
     agencies: list[AgencyTasks]
     files: dict[str, bytes] = field(default_factory=dict)  # relative path -> content, in write order
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def manifest(self) -> dict:
@@ -43,7 +44,8 @@ def check_year(plan: Plan, year: int) -> None:
 def build_pack(plan: Plan, year: int, template: FormTemplate,
                on_form: Callable[[AgencyTasks], None] | None = None) -> Pack:
     check_year(plan, year)
-    pack = Pack(plan, year, assignments(plan, year))
+    distribution = distribute(plan, year)
+    pack = Pack(plan, year, distribution.agencies, warnings=distribution.warnings)
     forms = []
     for at in pack.agencies:
         data = template.render(form_context(plan, at, year), form_properties(plan, at, year))
@@ -61,8 +63,10 @@ def build_pack(plan: Plan, year: int, template: FormTemplate,
         if on_form:
             on_form(at)
     pack.files[APPENDIX_FILE] = build_appendix(plan)
-    manifest = {"plan": plan.id, "plan_version": plan.version, "year": year, "receiver": receiver_name(plan),
-                "appendix": APPENDIX_FILE, "forms": forms}
+    manifest = {"plan": plan.id, "plan_version": plan.version, "year": year,
+                "receiver": receiver_name(plan, year), "appendix": APPENDIX_FILE, "forms": forms,
+                "amendments": [f"{d.number} ngày {d.date:%d/%m/%Y}" for d in plan.amendments],
+                "warnings": pack.warnings}
     pack.files[MANIFEST_FILE] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
     return pack
 

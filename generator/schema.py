@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -40,7 +41,14 @@ class RawAgency(_Strict):
     kind: str = Field(pattern=r"^(so|huyen|xa|trung-uong|to-chuc|bao-chi|kinh-te-tap-the)$")
     reports: bool
     aliases: list[str] = []
+    established: dt.date | None = None
     source: str = Field(min_length=1)
+
+
+class RawGenericForm(_Strict):
+    name: str = Field(min_length=1)
+    header: str = Field(min_length=1)
+    code: str = Field(min_length=1)
 
 
 class RawAgencyGroup(_Strict):
@@ -49,12 +57,87 @@ class RawAgencyGroup(_Strict):
     aliases: list[str] = []
     members: list[str] = []
     unspecified: bool = False
+    gap: str | None = None
+    generic_form: RawGenericForm | None = None
+    established: dt.date | None = None
+    source: str = Field(min_length=1)
+
+
+class RawEvent(_Strict):
+    date: dt.date
+    kind: Literal["renamed", "merged", "split", "abolished"]
+    agencies: list[str] = Field(min_length=1)
+    into: list[str] = []
+    name: str | None = None
+    header: str | None = None
+    code: str | None = None
+    basis: str = Field(min_length=1)
     source: str = Field(min_length=1)
 
 
 class RawAgenciesFile(_Strict):
     agencies: list[RawAgency] = Field(min_length=1)
     groups: list[RawAgencyGroup] = []
+    events: list[RawEvent] = []
+
+
+class RawAmendmentDocument(_Strict):
+    kind: str = "Kế hoạch"
+    number: str = Field(min_length=1)
+    date: dt.date
+    issuer: str = Field(min_length=1)
+    title: str = Field(min_length=1)
+
+
+_TASK_ID = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+
+
+class AddTask(_Strict):
+    action: Literal["add_task"]
+    group: str
+    after: str | None = None
+    id: str = _TASK_ID
+    task: str = Field(min_length=1)
+    lead: str = Field(min_length=1)
+    partners: str = ""
+    deliverable: str = ""
+    timeframe: str = Field(min_length=1)
+
+
+class ChangeTask(_Strict):
+    action: Literal["change_task"]
+    id: str
+    task: str | None = Field(default=None, min_length=1)
+    lead: str | None = Field(default=None, min_length=1)
+    partners: str | None = None
+    deliverable: str | None = None
+    timeframe: str | None = Field(default=None, min_length=1)
+
+
+class RemoveTask(_Strict):
+    action: Literal["remove_task"]
+    id: str
+
+
+class AddGroup(_Strict):
+    action: Literal["add_group"]
+    id: str = Field(pattern=SLUG)
+    title: str = Field(min_length=1)
+    after: str | None = None
+
+
+class RetitleGroup(_Strict):
+    action: Literal["retitle_group"]
+    id: str
+    title: str = Field(min_length=1)
+
+
+Change = Annotated[Union[AddTask, ChangeTask, RemoveTask, AddGroup, RetitleGroup], Field(discriminator="action")]
+
+
+class RawAmendmentFile(_Strict):
+    document: RawAmendmentDocument
+    changes: list[Change] = Field(min_length=1)
 
 
 class RawDocument(_Strict):
@@ -112,12 +195,19 @@ _MESSAGES = {
     "list_type": 'trường "{field}" phải là một danh sách',
     "model_type": 'mục "{field}" phải gồm các trường "tên: giá trị"',
     "too_short": 'danh sách "{field}" không được để trống',
+    "literal_error": 'giá trị {value} của trường "{field}" không thuộc các giá trị cho phép',
+    "union_tag_invalid": 'hành động {value} không hợp lệ; dùng add_task, change_task, remove_task, add_group '
+                         "hoặc retitle_group",
+    "union_tag_not_found": 'mỗi thay đổi phải có trường "action"',
 }
 
 
 def describe(error: dict) -> str:
     """One pydantic error as a Vietnamese sentence."""
     loc = [p for p in error["loc"] if isinstance(p, str)]
+    if error["type"] == "union_tag_invalid":
+        value = error.get("ctx", {}).get("tag", error.get("input"))
+        return _MESSAGES["union_tag_invalid"].format(value=f'"{value}"')
     field = loc[-1] if loc else "(tệp)"
     value = error.get("input")
     shown = f'"{value}"' if isinstance(value, str) else repr(value)
@@ -125,4 +215,4 @@ def describe(error: dict) -> str:
     return template.format(field=field, value=shown)
 
 
-__all__ = ["RawTasksFile", "RawAgenciesFile", "RawPlanFile", "ValidationError", "describe"]
+__all__ = ["RawTasksFile", "RawAgenciesFile", "RawPlanFile", "RawAmendmentFile", "ValidationError", "describe"]
