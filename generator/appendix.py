@@ -16,6 +16,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
 from .model import Plan
+from .vnformat import short_date
 from .ziputil import normalize_zip
 
 FONT = "Times New Roman"
@@ -72,7 +73,23 @@ def _titles(ws: Worksheet, plan: Plan) -> None:
         cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
         ws.merge_cells(f"A{row}:F{row}")
         ws.row_dimensions[row].height = _height([(text, total)], size=13, bold=font.b)
-    ws.row_dimensions[4].height = 8
+    note = amendment_note(plan)
+    if note:  # row 4: the amending documents this state of the appendix includes
+        cell = ws.cell(row=4, column=1, value=note)
+        cell.font = Font(name=FONT, size=12, italic=True)
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        ws.merge_cells("A4:F4")
+        ws.row_dimensions[4].height = _height([(note, total)])
+    else:
+        ws.row_dimensions[4].height = 8
+
+
+def amendment_note(plan: Plan) -> str:
+    """'(Đã sửa đổi, bổ sung theo Kế hoạch số ... ngày ... của ...)' listing the amendments applied, or ''."""
+    if not plan.amendments:
+        return ""
+    docs = "; ".join(f"{d.kind} số {d.number} ngày {short_date(d.date)} của {d.issuer}" for d in plan.amendments)
+    return f"(Đã sửa đổi, bổ sung theo {docs})"
 
 
 def _table(ws: Worksheet, plan: Plan) -> int:
@@ -129,7 +146,8 @@ def build_appendix(plan: Plan) -> bytes:
     last_row = _table(ws, plan)
     _print_setup(ws, last_row)
 
-    stamp = datetime.combine(plan.meta.date, time())
+    latest = max([plan.meta.date, *(d.date for d in plan.amendments)])
+    stamp = datetime.combine(latest, time())
     wb.properties.creator = "kehoach"
     wb.properties.created = wb.properties.modified = stamp
     buffer = io.BytesIO()

@@ -148,6 +148,55 @@ def pack(
     out.print(f"Đã ghi {len(forms)} biểu mẫu, phu-luc.xlsx và manifest.json vào {target}", markup=False)
 
 
+@app.command(help="So sánh hai thời điểm (hoặc hai thư mục) của kế hoạch: nhiệm vụ bổ sung, bãi bỏ, sửa đổi và "
+                  "các đơn vị cần gửi lại biểu mẫu.")
+@_friendly
+def diff(
+    from_date: str | None = typer.Option(None, "--from", help="Ngày trước (ngày/tháng/năm)."),
+    to_date: str | None = typer.Option(None, "--to", help="Ngày sau (mặc định: hôm nay)."),
+    plan: Path | None = _plan_option(),
+    from_plan: Path | None = typer.Option(None, "--from-plan", help="Thư mục kế hoạch cũ (thay cho --from)."),
+    to_plan: Path | None = typer.Option(None, "--to-plan", help="Thư mục kế hoạch mới (thay cho --to)."),
+    year: int | None = typer.Option(None, "--year", help="Năm báo cáo để so sánh biểu mẫu (mặc định: năm của ngày sau)."),
+):
+    from .diff import diff_plans
+
+    if from_plan or to_plan:
+        if not (from_plan and to_plan):
+            raise KehoachError("cần cả --from-plan và --to-plan khi so sánh hai thư mục kế hoạch")
+        old, new = load_plan(from_plan), load_plan(to_plan)
+        label = f"{from_plan} → {to_plan}"
+        report_year = year or dt.date.today().year
+    else:
+        if from_date is None:
+            raise KehoachError("cần --from NGÀY (hoặc --from-plan và --to-plan)")
+        start, end = _date(from_date, "--from"), _date(to_date, "--to")
+        old, new = _load(plan, start), _load(plan, end)
+        label = f"ngày {start:%d/%m/%Y} → ngày {end:%d/%m/%Y}"
+        report_year = year or end.year
+    d = diff_plans(old, new, report_year)
+    out.print(f"So sánh Kế hoạch {new.meta.number}: {label}", markup=False)
+    if d.empty:
+        out.print("Không có thay đổi.")
+        return
+    sections = (
+        ("Nhiệm vụ bổ sung", [f"  + {t.code} [{t.id}] {t.task}" for t in d.added]),
+        ("Nhiệm vụ bãi bỏ", [f"  - {t.code} [{t.id}] {t.task}" for t in d.removed]),
+        ("Nhiệm vụ sửa đổi", [line for c in d.changed for line in (
+            f"  ~ {c.task.code} [{c.task.id}]",
+            *(f'      {f.label}: "{f.old}" → "{f.new}"' for f in c.changes))]),
+        ("Nhóm nhiệm vụ", [f'  ~ [{g.field}] "{g.old}" → "{g.new}"' for g in d.groups]),
+        (f"Biểu mẫu năm {report_year} cần gửi lại", [
+            f"  {f.agency}.docx: {f.name} ({ {'new': 'biểu mẫu mới', 'dropped': 'không còn biểu mẫu', 'changed': 'thay đổi'}[f.kind]})"
+            for f in d.forms]),
+    )
+    for title, lines in sections:
+        if lines:
+            out.print(f"{title}:", markup=False)
+            for line in lines:
+                out.print(line, markup=False)
+
+
 def main() -> None:
     app(prog_name="kehoach")
 

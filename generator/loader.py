@@ -138,7 +138,7 @@ def load_plan(folder: str | Path, as_of: dt.date | None = None) -> Plan:
     if problems:
         raise PlanInvalid(problems)
 
-    applied = [a for a in amendments if as_of is None or a.raw.document.date <= as_of]
+    applied = [a for a in amendments if as_of is None or a.doc.document.date <= as_of]
     drafts = _drafts(raw_tasks, tasks_src)
     for amendment in applied:
         _apply(drafts, amendment)
@@ -147,7 +147,7 @@ def load_plan(folder: str | Path, as_of: dt.date | None = None) -> Plan:
     for src in (plan_src, agencies_src, tasks_src, *applied):
         digest.update(src.raw)
     documents = tuple(
-        Document(d.kind, d.number, d.date, d.issuer, d.title) for d in (a.raw.document for a in applied)
+        Document(d.kind, d.number, d.date, d.issuer, d.title) for d in (a.doc.document for a in applied)
     )
     return Plan(meta, groups, registry, digest.hexdigest()[:12], str(folder), documents, as_of)
 
@@ -156,23 +156,23 @@ def load_plan(folder: str | Path, as_of: dt.date | None = None) -> Plan:
 
 
 class _Amendment(_Source):
-    raw: schema.RawAmendmentFile
+    doc: schema.RawAmendmentFile  # the parsed file (`raw` holds its bytes)
 
 
 def _load_amendments(folder: Path, problems: list[Problem]) -> list[_Amendment]:
     amendments = []
     for path in sorted((folder / AMENDMENTS_DIR).glob("*.yaml")):
         src = _Amendment(path, problems)
-        src.raw = src.validate(schema.RawAmendmentFile)
-        if src.raw is not None:
+        src.doc = src.validate(schema.RawAmendmentFile)
+        if src.doc is not None:
             amendments.append(src)
-    return sorted(amendments, key=lambda a: (a.raw.document.date, a.raw.document.number, a.name))
+    return sorted(amendments, key=lambda a: (a.doc.document.date, a.doc.document.number, a.name))
 
 
 def _check_amendment_documents(amendments: list[_Amendment], plan_date: dt.date) -> None:
     numbers: dict[str, str] = {}
     for a in amendments:
-        doc = a.raw.document
+        doc = a.doc.document
         if doc.date < plan_date:
             a.error(a.line("document", "date"),
                     f"văn bản sửa đổi ngày {short_date(doc.date)} có trước ngày ban hành Kế hoạch "
@@ -230,7 +230,7 @@ def _drafts(raw: schema.RawTasksFile, src: _Source) -> _Drafts:
 
 def _apply(drafts: _Drafts, a: _Amendment) -> None:
     """Apply one amendment's changes in order; problems point at the amendment file."""
-    ref = f'văn bản {a.raw.document.number}'
+    ref = f'văn bản {a.doc.document.number}'
 
     def find_task(task_id: str) -> tuple[_GroupDraft, int] | None:
         for g in drafts.groups:
@@ -242,7 +242,7 @@ def _apply(drafts: _Drafts, a: _Amendment) -> None:
     def find_group(group_id: str) -> int | None:
         return next((i for i, g in enumerate(drafts.groups) if g.id == group_id), None)
 
-    for ci, c in enumerate(a.raw.changes):
+    for ci, c in enumerate(a.doc.changes):
         loc = ("changes", ci)
         if isinstance(c, (schema.ChangeTask, schema.RemoveTask)):
             hit = find_task(c.id)

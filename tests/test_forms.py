@@ -10,15 +10,13 @@ import shutil
 import subprocess
 import sys
 import unicodedata
-import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import docx
 import pytest
 from docx.oxml.ns import qn
 from docx.shared import Mm
-from lxml import etree
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,12 +29,7 @@ R_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 
-HEADINGS = {
-    "1. Nhiệm vụ chủ trì": "lead",
-    "2. Nhiệm vụ phối hợp": "partner",
-    "3. Nhiệm vụ đã hết thời hạn theo Kế hoạch: báo cáo nếu chưa hoàn thành": "expired",
-}
-ROLES = ("lead", "partner", "expired")
+from formxml import ROLES, Form, ptext, read_form, xml  # noqa: E402
 CELL_KINDS = ("code", "task", "deliverable", "timeframe", "result", "status", "note")
 LOCKED_KINDS = ("code", "task", "deliverable", "timeframe")
 STATUSES = ["Hoàn thành", "Đang thực hiện", "Chưa thực hiện"]
@@ -226,91 +219,6 @@ def read_source() -> dict[str, SourceTask]:
         c = [clean(x) for x in cells]
         tasks[code] = SourceTask(f"nv{len(tasks) + 1:02d}", code, c[1], c[2], c[3], c[4], c[5])
     return tasks
-
-
-def ptext(el) -> str:
-    return "".join(t.text or "" for t in el.iter(W + "t"))
-
-
-def xml(data: bytes):
-    return etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
-
-
-@dataclass
-class Row:
-    tr: object
-    task_id: str
-    sdts: dict[str, object]  # kind -> w:sdt
-
-    def text(self, kind: str) -> str:
-        return "\n".join(self.paragraphs(kind))
-
-    def paragraphs(self, kind: str) -> list[str]:
-        content = self.sdts[kind].find(W + "sdtContent")
-        paras = content.findall(W + "p")
-        return [ptext(p) for p in paras] if paras else [ptext(content)]
-
-
-@dataclass
-class Form:
-    path: Path
-    parts: dict[str, bytes]
-    doc: object  # root of word/document.xml
-    tables: dict[str, object] = field(default_factory=dict)  # role -> w:tbl, by the heading above it
-    headings: list[str] = field(default_factory=list)
-
-    @property
-    def body(self):
-        return self.doc.find(W + "body")
-
-    def rows(self, role: str) -> list[Row]:
-        tbl = self.tables.get(role)
-        if tbl is None:
-            return []
-        out = []
-        for tr in tbl.findall(W + "tr")[1:]:
-            sdts = {}
-            ids = set()
-            for sdt in tr.iter(W + "sdt"):
-                tag = sdt.find(f"{W}sdtPr/{W}tag").get(W + "val")
-                task_id, kind = tag.split("|")
-                assert kind not in sdts, f"{self.path.name}: two '{kind}' controls in the row of {task_id}"
-                sdts[kind] = sdt
-                ids.add(task_id)
-            assert len(ids) == 1, f"{self.path.name}: a task row mixes task ids {ids}"
-            out.append(Row(tr, ids.pop(), sdts))
-        return out
-
-    def codes(self, role: str) -> list[str]:
-        return [r.text("code") for r in self.rows(role)]
-
-    def all_rows(self) -> list[Row]:
-        return [r for role in ROLES for r in self.rows(role)]
-
-    def paragraph_texts(self) -> list[str]:
-        return [ptext(p) for p in self.body.iter(W + "p")]
-
-    def sdt_tags(self) -> list[str]:
-        return [t.get(W + "val") for t in self.body.iter(W + "tag")]
-
-
-def read_form(path: Path) -> Form:
-    with zipfile.ZipFile(path) as zf:
-        assert zf.testzip() is None
-        parts = {n: zf.read(n) for n in zf.namelist()}
-    form = Form(path, parts, xml(parts["word/document.xml"]))
-    role = None
-    for child in form.body:
-        if child.tag == W + "p" and ptext(child) in HEADINGS:
-            role = HEADINGS[ptext(child)]
-            form.headings.append(role)
-        elif child.tag == W + "tbl":
-            tags = [t.get(W + "val") for t in child.iter(W + "tag")]
-            if any(t.endswith("|code") for t in tags):
-                assert role is not None, f"{path.name}: a task table before any section heading"
-                assert role not in form.tables, f"{path.name}: two task tables under the '{role}' heading"
-                form.tables[role] = child
-    return form
 
 
 def run_pack(year: int, cwd: Path, out: Path, plan: Path | None = None) -> subprocess.CompletedProcess:
