@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .model import Ref, Registry
 
 _SEPARATORS = re.compile(r"(?:[\s,;.]|\bvà\b|\bcùng\b)+")
+_WORD = re.compile(r"\w+")
 _QUALIFIER = re.compile(r"\s*(?:có\s+)?liên\s+quan\b")
 _UNKNOWN_END = re.compile(r"[,;]|\svà\s")
 
@@ -38,7 +39,11 @@ class Resolver:
         for g in registry.groups.values():
             for n in (g.name, *g.aliases):
                 names[_key(n)] = (g.id, True)
-        self._names = sorted(names.items(), key=lambda kv: -len(kv[0]))
+        # Candidates indexed by their first word, longest first: a scan only tries names that can match there.
+        self._by_word: dict[str, list[tuple[str, tuple[str, bool]]]] = {}
+        for name, target in sorted(names.items(), key=lambda kv: -len(kv[0])):
+            first = _WORD.match(name)
+            self._by_word.setdefault(first.group(0) if first else name, []).append((name, target))
 
     def resolve(self, wording: str) -> Resolution:
         text = " ".join(wording.split())
@@ -69,7 +74,8 @@ class Resolver:
         return Resolution(tuple(refs), tuple(unknown))
 
     def _match(self, key: str, pos: int) -> tuple[str, tuple[str, bool]] | None:
-        for name, target in self._names:
+        word = _WORD.match(key, pos)
+        for name, target in self._by_word.get(word.group(0) if word else "", ()):
             if key.startswith(name, pos):
                 end = pos + len(name)
                 if end == len(key) or not key[end].isalnum():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import sys
 from pathlib import Path
 
 import typer
@@ -116,10 +115,11 @@ def pack(
     plan: Path | None = _plan_option(),
     out_dir: Path | None = typer.Option(None, "--out", help="Thư mục ghi (mặc định: output/<mã kế hoạch>/<năm>)."),
     template: Path | None = typer.Option(None, "--template", help="Mẫu biểu mẫu .docx (mặc định: templates/bao-cao-don-vi.docx)."),
+    jobs: int | None = typer.Option(None, "--jobs", min=1, help="Số tiến trình song song khi có nhiều biểu mẫu (mặc định: số lõi CPU)."),
 ):
     from .assignments import report_date
     from .docxform import FormTemplate
-    from .pack import build_pack, check_year, write_pack
+    from .pack import check_year, write_pack
 
     p = _load(plan)
     check_year(p, year)
@@ -129,8 +129,7 @@ def pack(
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
                   transient=True) as progress:
         bar = progress.add_task("Đang tạo biểu mẫu", total=None)
-        result = build_pack(p, year, tpl, on_form=lambda at: progress.advance(bar))
-    write_pack(result, target)
+        result = write_pack(p, year, tpl, target, jobs, on_form=lambda at: progress.advance(bar))
     for warning in result.warnings:
         err.print(f"Cảnh báo: {warning}", markup=False)
     forms = result.manifest["forms"]

@@ -7,15 +7,14 @@ downstream ever sees an invalid plan.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+import yaml
 
 from . import schema
 from .agencies import Resolver
@@ -28,7 +27,11 @@ FILES = ("plan.yaml", "agencies.yaml", "tasks.yaml")
 
 
 class _Source:
-    """One YAML file: its parsed tree (with line numbers) and the problems found in it."""
+    """One YAML file: its parsed data and the problems found in it.
+
+    Parsing uses libyaml (fast); the round-trip parse that knows every node's line is only done when a problem has
+    to be located, so a valid plan loads quickly and an invalid one still gets file:line messages.
+    """
 
     def __init__(self, path: Path, problems: list[Problem]):
         self.path = path
@@ -36,32 +39,40 @@ class _Source:
         self.problems = problems
         self.raw = b""
         self.data: Any = None
+        self._tree: Any = None
         try:
             self.raw = path.read_bytes()
         except FileNotFoundError:
             self.error(0, f'không tìm thấy tệp "{path.name}" trong thư mục kế hoạch')
             return
         try:
-            text = self.raw.decode("utf-8")
+            self.text = self.raw.decode("utf-8")
         except UnicodeDecodeError as e:
             line = self.raw[: e.start].count(b"\n") + 1
             self.error(line, "tệp không phải văn bản UTF-8; hãy lưu lại tệp với bảng mã UTF-8")
             return
         try:
-            self.data = YAML(typ="rt", pure=True).load(text)
-        except MarkedYAMLError as e:
-            mark = e.problem_mark or e.context_mark
+            self.data = _parse(self.text)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
             line = mark.line + 1 if mark else 0
-            self.error(line, f"lỗi cú pháp YAML ({e.problem}); kiểm tra thụt lề, dấu hai chấm và dấu ngoặc kép")
+            problem = getattr(e, "problem", None) or str(e)
+            self.error(line, f"lỗi cú pháp YAML ({problem}); kiểm tra thụt lề, dấu hai chấm và dấu ngoặc kép")
             return
-        self._check_nfc(self.data, 0)
+        self._check_nfc(self.data, ())
 
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.name, line, message))
 
     def line(self, *loc: str | int) -> int:
         """The line of the deepest existing node on the path `loc` (1-based)."""
-        node, line = self.data, 1
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+        if self._tree is None:
+            from ruamel.yaml import YAML
+
+            self._tree = YAML(typ="rt", pure=True).load(self.text)
+        node, line = self._tree, 1
         for part in loc:
             if isinstance(node, CommentedMap) and part in node:
                 line = node.lc.key(part)[0] + 1
@@ -78,31 +89,39 @@ class _Source:
         if self.data is None:
             return None
         try:
-            return model.model_validate(_plain(self.data))
+            return model.model_validate(self.data)
         except schema.ValidationError as e:
             for err in e.errors():
                 self.error(self.line(*err["loc"]), schema.describe(err))
             return None
 
-    def _check_nfc(self, node: Any, line: int) -> None:
-        if isinstance(node, CommentedMap):
+    def _check_nfc(self, node: Any, loc: tuple) -> None:
+        if isinstance(node, dict):
             for k, v in node.items():
-                self._check_nfc(v, node.lc.key(k)[0] + 1)
-        elif isinstance(node, CommentedSeq):
+                self._check_nfc(v, (*loc, k))
+        elif isinstance(node, list):
             for i, v in enumerate(node):
-                self._check_nfc(v, node.lc.item(i)[0] + 1)
+                self._check_nfc(v, (*loc, i))
         elif isinstance(node, str) and not unicodedata.is_normalized("NFC", node):
             self.error(
-                line,
+                self.line(*loc),
                 f'văn bản "{node[:60]}" không ở dạng Unicode dựng sẵn (NFC); hãy gõ lại bằng bảng mã Unicode dựng sẵn',
             )
 
 
-def _plain(node: Any) -> Any:
+@functools.lru_cache(maxsize=32)
+def _parse(text: str) -> Any:
+    """YAML text -> plain data (cached: a command that loads a plan twice parses each file once)."""
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return _freeze_keys(data)
+
+
+def _freeze_keys(node: Any) -> Any:
+    """Mapping keys as strings (YAML allows `1:` or `true:` as keys; the schema names fields by string)."""
     if isinstance(node, dict):
-        return {str(k): _plain(v) for k, v in node.items()}
+        return {str(k): _freeze_keys(v) for k, v in node.items()}
     if isinstance(node, list):
-        return [_plain(v) for v in node]
+        return [_freeze_keys(v) for v in node]
     return node
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from xml.sax.saxutils import escape, quoteattr
+from html import escape
 
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -146,7 +146,7 @@ def title_page(sect_pr: etree._Element) -> None:
 
 def custom_properties_xml(props: dict[str, str]) -> bytes:
     items = "".join(
-        f'<property fmtid="{_FMTID}" pid="{pid}" name={quoteattr(name)}><vt:lpwstr>{escape(value)}</vt:lpwstr></property>'
+        f'<property fmtid="{_FMTID}" pid="{pid}" name="{escape(name)}"><vt:lpwstr>{escape(value)}</vt:lpwstr></property>'
         for pid, (name, value) in enumerate(props.items(), start=2)
     )
     return (

@@ -1,14 +1,21 @@
-"""The yearly report pack: one form per reporting agency, the appendix and a manifest."""
+"""The yearly report pack: one form per reporting agency, the appendix and a manifest.
+
+Forms are rendered one at a time and written straight to a staging folder (memory stays flat however many forms
+there are); with enough forms the work is shared by a process pool, in a fixed order, so the output is byte for
+byte the same as a single-process run. The staging folder replaces the previous pack only once it is complete.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+import multiprocessing
+import os
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .appendix import build_appendix
 from .assignments import AgencyTasks, distribute
 from .docxform import FormTemplate
 from .errors import KehoachError
@@ -18,6 +25,7 @@ from .model import Plan
 
 APPENDIX_FILE = "phu-luc.xlsx"
 MANIFEST_FILE = "manifest.json"
+POOL_THRESHOLD = 200  # below this many forms a process pool costs more than it saves
 
 
 @dataclass
@@ -25,12 +33,9 @@ class Pack:
     plan: Plan
     year: int
     agencies: list[AgencyTasks]
-    files: dict[str, bytes] = field(default_factory=dict)  # relative path -> content, in write order
+    files: dict[str, bytes] = field(default_factory=dict)  # in-memory packs only: relative path -> content
     warnings: list[str] = field(default_factory=list)
-
-    @property
-    def manifest(self) -> dict:
-        return json.loads(self.files[MANIFEST_FILE])
+    manifest: dict = field(default_factory=dict)
 
 
 def check_year(plan: Plan, year: int) -> None:
@@ -41,45 +46,122 @@ def check_year(plan: Plan, year: int) -> None:
         )
 
 
-def build_pack(plan: Plan, year: int, template: FormTemplate,
-               on_form: Callable[[AgencyTasks], None] | None = None) -> Pack:
+def form_file(at: AgencyTasks) -> str:
+    return f"{at.agency.id}.docx"
+
+
+# The pool's workers are forked with the job in these globals, so the plan and the compiled template are never
+# pickled; each task is just a range of form indices.
+_JOB: dict = {}
+
+
+def _render(index: int) -> bytes:
+    plan, year, template, agencies = _JOB["plan"], _JOB["year"], _JOB["template"], _JOB["agencies"]
+    at = agencies[index]
+    return template.render(form_context(plan, at, year), form_properties(plan, at, year))
+
+
+def _render_to(staging: str, indices: range) -> list[tuple[str, int]]:
+    out = []
+    for i in indices:
+        data = _render(i)
+        name = form_file(_JOB["agencies"][i])
+        with open(os.path.join(staging, name), "wb") as f:
+            f.write(data)
+        out.append((hashlib.sha256(data).hexdigest(), len(data)))
+    return out
+
+
+def _chunks(n: int, size: int) -> list[range]:
+    return [range(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def jobs_default() -> int:
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _digests(staging: Path | None, count: int, jobs: int,
+             sink: Callable[[int, bytes], None] | None) -> Iterator[str]:
+    """Render every form (in order); yield each one's sha256. Writes to `staging`, or hands bytes to `sink`."""
+    if staging is not None and jobs > 1 and count >= POOL_THRESHOLD:
+        ctx = multiprocessing.get_context("fork")
+        with ctx.Pool(jobs) as pool:
+            for done in pool.imap(_render_to_star, [(str(staging), r) for r in _chunks(count, 25)]):
+                for digest, _ in done:
+                    yield digest
+        return
+    for i in range(count):
+        data = _render(i)
+        if staging is not None:
+            (staging / form_file(_JOB["agencies"][i])).write_bytes(data)
+        if sink is not None:
+            sink(i, data)
+        yield hashlib.sha256(data).hexdigest()
+
+
+def _render_to_star(args: tuple[str, range]) -> list[tuple[str, int]]:
+    return _render_to(*args)
+
+
+def _assemble(plan: Plan, year: int, template: FormTemplate, staging: Path | None, jobs: int,
+              on_form: Callable[[AgencyTasks], None] | None) -> Pack:
+    from .appendix import build_appendix
+
     check_year(plan, year)
     distribution = distribute(plan, year)
     pack = Pack(plan, year, distribution.agencies, warnings=distribution.warnings)
-    forms = []
-    for at in pack.agencies:
-        data = template.render(form_context(plan, at, year), form_properties(plan, at, year))
-        name = f"{at.agency.id}.docx"
-        pack.files[name] = data
-        forms.append({
-            "agency": at.agency.id,
-            "name": at.agency.name,
-            "file": name,
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "lead": [a.task.code for a in at.lead],
-            "partner": [a.task.code for a in at.partner],
-            "expired": [a.task.code for a in at.expired],
-        })
-        if on_form:
-            on_form(at)
-    pack.files[APPENDIX_FILE] = build_appendix(plan)
-    manifest = {"plan": plan.id, "plan_version": plan.version, "year": year,
-                "receiver": receiver_name(plan, year), "appendix": APPENDIX_FILE, "forms": forms,
-                "amendments": [f"{d.number} ngày {d.date:%d/%m/%Y}" for d in plan.amendments],
-                "warnings": pack.warnings}
-    pack.files[MANIFEST_FILE] = (json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    _JOB.update(plan=plan, year=year, template=template, agencies=pack.agencies)
+    try:
+        sink = None if staging is not None else (lambda i, data: pack.files.__setitem__(form_file(pack.agencies[i]), data))
+        forms = []
+        digests = _digests(staging, len(pack.agencies), jobs, sink)
+        for at, digest in zip(pack.agencies, digests):
+            forms.append({
+                "agency": at.agency.id,
+                "name": at.agency.name,
+                "file": form_file(at),
+                "sha256": digest,
+                "lead": [a.task.code for a in at.lead],
+                "partner": [a.task.code for a in at.partner],
+                "expired": [a.task.code for a in at.expired],
+            })
+            if on_form:
+                on_form(at)
+    finally:
+        _JOB.clear()
+    pack.manifest = {
+        "plan": plan.id, "plan_version": plan.version, "year": year, "receiver": receiver_name(plan, year),
+        "appendix": APPENDIX_FILE, "forms": forms,
+        "amendments": [f"{d.number} ngày {d.date:%d/%m/%Y}" for d in plan.amendments],
+        "warnings": pack.warnings,
+    }
+    extra = {
+        APPENDIX_FILE: build_appendix(plan),
+        MANIFEST_FILE: (json.dumps(pack.manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+    }
+    for name, data in extra.items():
+        if staging is not None:
+            (staging / name).write_bytes(data)
+        else:
+            pack.files[name] = data
     return pack
 
 
-def write_pack(pack: Pack, out_dir: Path) -> None:
-    """Write every file into a staging folder, then swap it in: the old pack stays until the new one is complete."""
+def build_pack(plan: Plan, year: int, template: FormTemplate,
+               on_form: Callable[[AgencyTasks], None] | None = None) -> Pack:
+    """The whole pack in memory (`pack.files`), for tests and small packs."""
+    return _assemble(plan, year, template, None, 1, on_form)
+
+
+def write_pack(plan: Plan, year: int, template: FormTemplate, out_dir: Path, jobs: int | None = None,
+               on_form: Callable[[AgencyTasks], None] | None = None) -> Pack:
+    """Render the pack into a staging folder beside `out_dir`, then swap it in: the old pack stays until the new one
+    is complete, and a failure leaves no trace."""
     staging = staging_dir(out_dir)
     try:
-        for name, data in pack.files.items():
-            (staging / name).write_bytes(data)
+        pack = _assemble(plan, year, template, staging, jobs or jobs_default(), on_form)
         replace_dir(staging, out_dir)
     except BaseException:
-        import shutil
-
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    return pack
