@@ -1,1 +1,258 @@
-"""CLI commands for returned forms (ingest, status, summary); registered on the main `app`."""
+"""CLI commands for returned forms (ingest, status, summary); registered on the main `app`.
+
+A thin shell: `formreader` reads, `store` keeps, `summary` consolidates; this module walks folders, prints one line
+per file and turns per-file problems into messages (one bad file never stops the others).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from .cli import _friendly, _load, _plan_option, _state, app, err, out
+from .assignments import report_date
+from .errors import KehoachError
+from .forms import deadline
+from .fsutil import atomic_write_bytes
+from .model import Plan
+from .vnformat import long_date
+
+DB_HELP = "Tệp cơ sở dữ liệu báo cáo (mặc định: biến môi trường KEHOACH_DB, hoặc kehoach-data/bao-cao.sqlite3)."
+FORM_SUFFIXES = {".docx", ".docm", ".doc", ".dotx", ".dotm"}  # taken from folders (the wrong ones get a clear error)
+
+
+def _plans(plan_dir: Path | None) -> tuple[Plan, Callable[[int], Plan]]:
+    """The plan as a whole, and the plan in force for a year's report (amendments up to that year's deadline: the
+    plan its forms were generated from, as `kehoach pack` does)."""
+    base = _load(plan_dir)
+    cache: dict[int, Plan] = {}
+
+    def for_year(year: int) -> Plan:
+        if year not in cache:
+            cache[year] = _load(plan_dir, report_date(base, year))
+        return cache[year]
+
+    return base, for_year
+
+
+def _plan_of_year(plan_dir: Path | None, year: int) -> Plan:
+    from .pack import check_year
+
+    base, for_year = _plans(plan_dir)
+    check_year(base, year)
+    return for_year(year)
+
+
+def _db_option():
+    return typer.Option(None, "--db", help=DB_HELP, show_default=False)
+
+
+def _open_store(db: Path | None, *, create: bool):
+    from .store import Store, default_path
+
+    return Store(db or default_path(), create=create)
+
+
+def _collect(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The files to ingest, in order, and the paths that are not usable (with a message)."""
+    files: list[Path] = []
+    problems: list[tuple[Path, str]] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(
+                p for p in path.rglob("*")
+                if p.is_file() and p.suffix.lower() in FORM_SUFFIXES
+                and not p.name.startswith(("~$", ".")) and ".~lock." not in p.name  # Word/LibreOffice lock files
+            )
+            if not found:
+                problems.append((path, "thư mục không có tệp .docx nào"))
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append((path, "không tìm thấy tệp hoặc thư mục này"))
+    seen: set[Path] = set()
+    unique = []
+    for f in files:
+        key = f.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique, problems
+
+
+def _agency_name(p: Plan, year: int, agency_id: str) -> str:
+    """The agency's name as on the year's reporting date (renamed agencies), else as in the registry."""
+    from .assignments import assignments
+
+    for at in assignments(p, year):
+        if at.agency.id == agency_id:
+            return at.agency.name
+    return p.registry.name_of(agency_id) if agency_id in p.registry.agencies or agency_id in p.registry.groups \
+        else agency_id
+
+
+def _local(received_at: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(received_at.replace("Z", "+00:00")).astimezone()
+
+
+@app.command(help="Nhận các biểu mẫu .docx đã điền (tệp hoặc thư mục) và lưu vào cơ sở dữ liệu báo cáo.")
+@_friendly
+def ingest(
+    paths: list[Path] = typer.Argument(..., help="Các tệp .docx hoặc thư mục chứa chúng.", show_default=False),
+    db: Path | None = _db_option(),
+    year: int | None = typer.Option(None, "--year", help="Chỉ nhận biểu mẫu của năm này.", show_default=False),
+    plan: Path | None = _plan_option(),
+):
+    from .formreader import FormRejected, load_file, read_form
+    from .store import StoreError
+
+    p, for_year = _plans(plan)
+    files, problems = _collect(paths)
+    failed = len(problems)
+    for path, message in problems:
+        err.print(f"Lỗi: {path}: {message}", markup=False)
+    added = duplicates = 0
+    store = _open_store(db, create=True) if files else None
+    try:
+        for path in files:
+            try:
+                data = load_file(path)
+                reading = read_form(data, p, filename=path.name, expected_year=year, plan_for_year=for_year)
+                result = store.add(reading, data, path.name)
+            except (FormRejected, StoreError) as e:
+                failed += 1
+                err.print(f"Lỗi: {path}: {e}", markup=False)
+                continue
+            except OSError as e:
+                failed += 1
+                err.print(f"Lỗi: {path}: không đọc được tệp ({e.strerror or e})", markup=False)
+                continue
+            except Exception as e:  # noqa: BLE001 - a malformed file must never stop the others
+                if _state["debug"]:
+                    raise
+                failed += 1
+                err.print(f"Lỗi: {path}: không đọc được biểu mẫu ({type(e).__name__}); tệp bị hỏng hoặc không đúng "
+                          "biểu mẫu (thêm --debug để xem chi tiết)", markup=False)
+                continue
+            s = result.submission
+            name = _agency_name(for_year(s.year), s.year, s.agency)
+            if result.duplicate:
+                duplicates += 1
+                out.print(f"Bỏ qua (đã có): {path} — {name}, năm {s.year}, phiên bản {s.version} "
+                          f"(nhận lúc {_local(s.received_at):%H:%M ngày %d/%m/%Y})", markup=False)
+                continue
+            added += 1
+            out.print(f"Đã nhận: {path} — {name}, năm {s.year}, phiên bản {s.version}", markup=False)
+            for w in s.warnings:
+                out.print(f"    Cảnh báo: {w}", markup=False)
+    finally:
+        if store is not None:
+            store.close()
+    total = f"Đã nhận {added} tệp mới, {duplicates} tệp đã có, {failed} lỗi"
+    out.print(total + (f"; cơ sở dữ liệu: {store.path}" if store is not None else "."), markup=False)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _status_rows(p: Plan, year: int, db: Path | None, today: dt.date):
+    from .assignments import assignments
+
+    expected = [at.agency for at in assignments(p, year)]
+    from .store import default_path
+
+    subs = []
+    path: Path | None = db or default_path()
+    if not path.exists():  # nothing received yet: everyone is still to report
+        err.print(f'Chú ý: chưa có cơ sở dữ liệu "{path}": chưa nhận biểu mẫu nào (hoặc hãy chỉ đúng tệp bằng --db).',
+                  markup=False)
+        path = None
+    else:
+        with _open_store(path, create=False) as store:
+            subs = store.submissions(p.id, year)
+    first: dict[str, object] = {}
+    last: dict[str, object] = {}
+    for s in subs:
+        first.setdefault(s.agency, s)
+        last[s.agency] = s
+    due = deadline(p, year)
+    rows = []
+    for agency in expected:
+        s = last.get(agency.id)
+        if s is None:
+            rows.append((agency, "Quá hạn" if today > due else "Chưa nộp", None))
+            continue
+        late = _local(first[agency.id].received_at).date() > due
+        rows.append((agency, "Nộp muộn" if late else "Đã nộp", s))
+    return rows, due, path
+
+
+@app.command(help="Xem đơn vị nào đã nộp, chưa nộp, nộp có cảnh báo hoặc nộp muộn báo cáo của một năm.")
+@_friendly
+def status(
+    year: int = typer.Option(dt.date.today().year, "--year", help="Năm báo cáo (mặc định: năm nay)."),
+    db: Path | None = _db_option(),
+    plan: Path | None = _plan_option(),
+    today: str | None = typer.Option(None, "--today", hidden=True, help="Ngày hôm nay (YYYY-MM-DD), để thử."),
+):
+    p = _plan_of_year(plan, year)
+    try:
+        now = dt.date.fromisoformat(today) if today else dt.date.today()
+    except ValueError:
+        raise KehoachError(f'--today "{today}" không phải ngày dạng NĂM-THÁNG-NGÀY (2024-12-15)') from None
+    rows, due, path = _status_rows(p, year, db, now)
+    table = Table(title=f"Tình hình nộp báo cáo năm {year} — Kế hoạch số {p.meta.number}", show_edge=False)
+    table.add_column("Đơn vị")
+    table.add_column("Tình trạng", no_wrap=True)
+    table.add_column("Bản", justify="right", no_wrap=True)
+    table.add_column("Ngày nhận", no_wrap=True)
+    table.add_column("Cảnh báo", justify="right", no_wrap=True)
+    colours = {"Đã nộp": "green", "Nộp muộn": "yellow", "Quá hạn": "red", "Chưa nộp": None}
+    for agency, state, s in rows:
+        style = "yellow" if s is not None and s.warnings and state == "Đã nộp" else colours[state]
+        table.add_row(agency.name, state, str(s.version) if s else "",
+                      f"{_local(s.received_at):%d/%m/%Y}" if s else "", str(len(s.warnings)) if s else "",
+                      style=style)
+    out.print(table)
+    done = [r for r in rows if r[2] is not None]
+    warned = [r for r in done if r[2].warnings]
+    late = [r for r in done if r[1] == "Nộp muộn"]
+    missing = len(rows) - len(done)
+    when = "đã quá hạn" if now > due else f"còn {(due - now).days} ngày" if now < due else "hôm nay là hạn cuối"
+    out.print(f"Đã nộp {len(done)}/{len(rows)} đơn vị ({len(warned)} có cảnh báo, {len(late)} nộp muộn); "
+              f"chưa nộp {missing}. Hạn nộp: {long_date(due)} ({when}).", markup=False)
+    if path is not None:
+        out.print(f"Bản: phiên bản được tính (bản mới nhất); nộp muộn: bản đầu tiên nhận sau hạn; cơ sở dữ liệu: "
+                  f"{path}", markup=False)
+
+
+@app.command(help="Viết báo cáo tổng hợp của năm (.docx) và bảng tình trạng (.xlsx) từ các biểu mẫu đã nhận.")
+@_friendly
+def summary(
+    year: int = typer.Option(dt.date.today().year, "--year", help="Năm báo cáo (mặc định: năm nay)."),
+    db: Path | None = _db_option(),
+    plan: Path | None = _plan_option(),
+    out_dir: Path | None = typer.Option(None, "--out",
+                                        help="Thư mục ghi (mặc định: output/<mã kế hoạch>/<năm>/tong-hop)."),
+):
+    from .summary import build_summary
+
+    p = _plan_of_year(plan, year)
+    with _open_store(db, create=False) as store:
+        latest = store.latest(p.id, year)
+    files = build_summary(p, year, latest)  # everything in memory first: nothing is written on error
+    target = out_dir or Path("output") / p.id / str(year) / "tong-hop"
+    for name, data in files.items():
+        atomic_write_bytes(target / name, data)
+    from .assignments import assignments
+
+    expected = {at.agency.id for at in assignments(p, year)}
+    reported = len(expected & set(latest))
+    if not reported:
+        err.print(f"Chú ý: chưa có đơn vị nào gửi báo cáo năm {year}.", markup=False)
+    out.print(f"Đã ghi báo cáo tổng hợp năm {year} ({reported}/{len(expected)} đơn vị đã báo cáo): "
+              + ", ".join(str(target / n) for n in files), markup=False)

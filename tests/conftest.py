@@ -33,3 +33,22 @@ def form_pack(tmp_path_factory):
         return cache[year]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def plan_2024(plan):
+    """The plan in force for the 2024 reports (amendments up to 15/12/2024), as `kehoach pack --year 2024` uses."""
+    from generator.assignments import report_date
+
+    return load_plan(default_plan_dir(), report_date(plan, 2024))
+
+
+@pytest.fixture(scope="session")
+def forms_2024(plan_2024):
+    """The 2024 report forms built in memory (`build_pack`), agency id -> .docx bytes."""
+    from generator.docxform import FormTemplate
+    from generator.pack import build_pack
+    from generator.paths import templates_dir
+
+    pack = build_pack(plan_2024, 2024, FormTemplate(templates_dir() / "bao-cao-don-vi.docx"))
+    return {name[: -len(".docx")]: data for name, data in pack.files.items() if name.endswith(".docx")}

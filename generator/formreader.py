@@ -1,0 +1,684 @@
+"""Reading a returned report form back: bytes of a .docx -> what the agency reported (pure, no files, no database).
+
+The reader is defensive twice over:
+
+* against hostile files: the zip is checked from its central directory (size, number of entries, total and
+  per-entry compression ratio) before anything is decompressed; the few parts we need are stream-read with a byte
+  cap; XML is parsed by lxml without entities, DTDs or network, and any DOCTYPE/ENTITY is refused; macro-enabled
+  documents are refused; a time budget bounds the work on one file;
+* against what people do in Word and LibreOffice: the text of a field is read from the whole table cell holding its
+  content control (extra paragraphs and bullet lists typed next to the control count), placeholders are recognised
+  by `w:showingPlcHdr` or by their text (LibreOffice drops the flag), controls are found by tag or, since
+  LibreOffice drops `w:tag`, by the "[tag]" at the end of their title, and finally by the row's task code and the
+  column position when the controls are gone; a status typed by hand is normalised.
+
+`read_form` returns a `FormReading` or raises `FormRejected` with a Vietnamese sentence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import re
+import time
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from lxml import etree
+
+from . import ooxml
+from .assignments import AgencyTasks, assignments
+from .errors import KehoachError
+from .forms import FORM_ID
+from .model import Plan
+
+# ---------------------------------------------------------------------------------------------------------- limits
+
+MB = 1024 * 1024
+MAX_FILE_BYTES = 20 * MB  # a returned form on disk (checked before reading it)
+MAX_ENTRIES = 2000  # files inside the .docx package
+MAX_TOTAL_UNCOMPRESSED = 100 * MB  # sum of the declared sizes of all entries
+MAX_RATIO = 200  # uncompressed / compressed, per entry (entries above RATIO_MIN_BYTES)
+RATIO_MIN_BYTES = 1 * MB  # small entries may compress well without harm: the total cap bounds them
+MAX_XML_PART = 20 * MB  # one XML part we parse (word/document.xml, ...)
+TIME_BUDGET_S = 30.0  # processing time of one file
+
+STATUSES = ("Hoàn thành", "Đang thực hiện", "Chưa thực hiện")
+SECTIONS = {"kho-khan": "Khó khăn, vướng mắc", "kien-nghi": "Kiến nghị, đề xuất"}
+PLACEHOLDERS = {
+    "result": "Nhập kết quả thực hiện",
+    "note": "…",
+    "status": "Chọn",
+    "kho-khan": "Nêu khó khăn, vướng mắc trong quá trình thực hiện.",
+    "kien-nghi": "Nêu kiến nghị, đề xuất.",
+}
+KINDS = ("code", "task", "deliverable", "timeframe", "result", "status", "note")  # column order in the form
+
+W_NS = ooxml.W_NS
+W = f"{{{W_NS}}}"
+_MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
+_CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
+_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_MAIN_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+_OFFICE_DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+class FormRejected(KehoachError):
+    """A returned file that cannot be accepted; the message is one Vietnamese sentence (without the file name)."""
+
+
+# ---------------------------------------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What an agency reported on one task of its form."""
+
+    task_id: str
+    code: str  # "II.11", as printed in the form's plan version
+    role: str  # "lead", "partner", "expired", or "" when the task is not assigned to the agency this year
+    result: str = ""  # paragraphs joined with "\n"; list items start with "- "
+    status: str | None = None  # one of STATUSES, or None (empty or not understood)
+    status_text: str = ""  # the status as typed/picked
+    note: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.result or self.status_text or self.note)
+
+
+@dataclass(frozen=True)
+class FormReading:
+    plan: str
+    plan_version: str
+    year: int
+    agency: str
+    entries: tuple[Entry, ...]
+    sections: dict[str, str] = field(default_factory=dict)  # "kho-khan", "kien-nghi" -> text
+    warnings: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------------------------------------------------- budget
+
+
+class _Budget:
+    def __init__(self, seconds: float):
+        self.deadline = time.monotonic() + seconds
+        self.seconds = seconds
+
+    def check(self) -> None:
+        if time.monotonic() > self.deadline:
+            raise FormRejected(
+                f"xử lý tệp quá {self.seconds:g} giây (giới hạn mỗi tệp); tệp quá lớn hoặc có cấu trúc bất thường"
+            )
+
+
+# ---------------------------------------------------------------------------------------------------------- files
+
+
+def _mb(n: int) -> str:
+    return f"{n / MB:g} MB"
+
+
+def load_file(path: str | Path) -> bytes:
+    """The bytes of a returned file, refusing it before reading when it is larger than MAX_FILE_BYTES."""
+    path = Path(path)
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        if size > MAX_FILE_BYTES:
+            raise FormRejected(f"tệp quá lớn ({size / MB:.1f} MB; giới hạn {_mb(MAX_FILE_BYTES)})")
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise FormRejected(f"tệp quá lớn (trên {_mb(MAX_FILE_BYTES)})")
+    return data
+
+
+def _not_a_docx(data: bytes) -> FormRejected:
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        return FormRejected("đây là tệp Word 97-2003 (.doc), không phải .docx; hãy mở biểu mẫu .docx đã được gửi, "
+                            "điền và lưu lại dưới dạng .docx")
+    if data.startswith(b"%PDF"):
+        return FormRejected("đây là tệp PDF; hãy gửi lại biểu mẫu .docx đã điền (không chuyển sang PDF)")
+    if not data:
+        return FormRejected("tệp rỗng (0 byte)")
+    return FormRejected("tệp không phải .docx hợp lệ (không đọc được gói nén zip; tệp bị hỏng hoặc gửi thiếu)")
+
+
+class _Package:
+    """A .docx package opened defensively: entries checked from the central directory, parts read with a cap."""
+
+    def __init__(self, data: bytes, budget: _Budget):
+        self.budget = budget
+        if len(data) > MAX_FILE_BYTES:
+            raise FormRejected(f"tệp quá lớn ({len(data) / MB:.1f} MB; giới hạn {_mb(MAX_FILE_BYTES)})")
+        try:
+            self.zf = zipfile.ZipFile(io.BytesIO(data))
+            infos = self.zf.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError, NotImplementedError):
+            raise _not_a_docx(data) from None
+        if len(infos) > MAX_ENTRIES:
+            raise FormRejected(f"gói .docx có {len(infos)} tệp con (giới hạn {MAX_ENTRIES}); tệp bất thường")
+        total = 0
+        for info in infos:
+            total += info.file_size
+            ratio = info.file_size // max(info.compress_size, 1)
+            if info.file_size > RATIO_MIN_BYTES and ratio > MAX_RATIO:
+                raise FormRejected(f'phần "{info.filename}" nén với tỉ lệ bất thường ({ratio}:1; giới hạn {MAX_RATIO}:1), '
+                                   "có thể là tệp nén độc hại (zip bomb)")
+        if total > MAX_TOTAL_UNCOMPRESSED:
+            raise FormRejected(
+                f"nội dung giải nén quá lớn ({total / MB:.0f} MB; giới hạn {_mb(MAX_TOTAL_UNCOMPRESSED)}), "
+                "có thể là tệp nén độc hại (zip bomb)"
+            )
+        self.infos = {i.filename: i for i in infos}
+        self.names_lower = {n.lower(): n for n in self.infos}
+
+    def has(self, name: str) -> bool:
+        return name in self.infos
+
+    def read(self, name: str, cap: int = MAX_XML_PART) -> bytes:
+        info = self.infos[name]
+        if info.file_size > cap:
+            raise FormRejected(f'phần "{name}" quá lớn ({info.file_size / MB:.1f} MB; giới hạn {_mb(cap)})')
+        limit = min(cap, info.file_size)
+        chunks, size = [], 0
+        try:
+            with self.zf.open(info) as f:
+                while True:
+                    self.budget.check()
+                    chunk = f.read(256 * 1024)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    if size > limit:
+                        raise FormRejected(
+                            f'phần "{name}" giải nén ra nhiều hơn kích thước khai báo; tệp nén bị sửa hoặc độc hại'
+                        )
+                    chunks.append(chunk)
+        except FormRejected:
+            raise
+        except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, NotImplementedError,
+                RuntimeError) as e:
+            raise FormRejected(f'không giải nén được phần "{name}" ({type(e).__name__}); tệp bị hỏng hoặc gửi '
+                               "thiếu") from None
+        return b"".join(chunks)
+
+    def xml(self, name: str) -> etree._Element:
+        return parse_xml(self.read(name), name)
+
+
+_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+def parse_xml(data: bytes, name: str = "XML") -> etree._Element:
+    """Parse an XML part safely: no DTD, no entities, no network, no huge trees."""
+    if _DTD.search(data):
+        raise FormRejected(f'phần "{name}" có khai báo DOCTYPE/ENTITY, điều không có trong tệp Word thật; '
+                           "tệp có thể độc hại (tấn công mở rộng thực thể XML)")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
+                             dtd_validation=False, remove_comments=True, remove_pis=True)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as e:
+        raise FormRejected(f'phần "{name}" không phải XML hợp lệ ({e.msg}); tệp bị hỏng') from None
+    tree = root.getroottree()
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise FormRejected(f'phần "{name}" có khai báo DOCTYPE/ENTITY; tệp có thể độc hại')
+    return root
+
+
+# ---------------------------------------------------------------------------------------------------------- text
+
+
+def clean_text(text: str) -> str:
+    """NFC, no control characters (they cannot be stored in .xlsx/.docx), no trailing spaces on lines."""
+    text = unicodedata.normalize("NFC", _ILLEGAL.sub("", text))
+    return "\n".join(line.rstrip() for line in text.split("\n"))
+
+
+def _showing_placeholder(sdt: etree._Element) -> bool:
+    pr = sdt.find(W + "sdtPr")
+    return pr is not None and pr.find(W + "showingPlcHdr") is not None
+
+
+_SKIP = {W + n for n in ("del", "moveFrom", "delText", "instrText", "delInstrText", "sdtPr", "sdtEndPr", "rPr", "pPr",
+                         "fldData", "footnoteReference", "endnoteReference", "commentReference")}
+_SKIP.add(_MC + "AlternateContent")  # text boxes and drawings: not part of a cell's text
+
+
+def _inline_text(el: etree._Element, out: list[str]) -> None:
+    for child in el:
+        tag = child.tag
+        if not isinstance(tag, str) or tag in _SKIP:
+            continue
+        if tag == W + "t":
+            out.append(child.text or "")
+        elif tag in (W + "tab", W + "ptab"):
+            out.append("\t")
+        elif tag in (W + "br", W + "cr"):
+            out.append("\n")
+        elif tag == W + "noBreakHyphen":
+            out.append("-")
+        elif tag == W + "sym":
+            continue
+        elif tag == W + "sdt" and _showing_placeholder(child):
+            continue
+        else:
+            _inline_text(child, out)
+
+
+def _is_list(p: etree._Element) -> bool:
+    num = p.find(f"{W}pPr/{W}numPr/{W}numId")
+    return num is not None and num.get(W + "val", "0") != "0"
+
+
+def _para_text(p: etree._Element) -> str:
+    out: list[str] = []
+    _inline_text(p, out)
+    text = "".join(out)
+    if _is_list(p) and text.strip():
+        text = "- " + text.lstrip()
+    return text
+
+
+def _block_paragraphs(el: etree._Element, out: list[str], skip_placeholders: bool = True) -> None:
+    """Paragraph texts of a block container (cell, sdtContent, body), in document order."""
+    for child in el:
+        tag = child.tag
+        if tag == W + "p":
+            out.append(_para_text(child))
+        elif tag == W + "sdt":
+            if skip_placeholders and _showing_placeholder(child):
+                continue
+            content = child.find(W + "sdtContent")
+            if content is not None:
+                _block_paragraphs(content, out, skip_placeholders)
+        elif tag in (W + "tbl", W + "tr", W + "tc", W + "customXml", W + "sdtContent", W + "ins", W + "moveTo",
+                     W + "smartTag"):
+            _block_paragraphs(child, out, skip_placeholders)
+
+
+def _tidy(paras: list[str], placeholder: str | None) -> str:
+    """Join paragraphs, dropping placeholder text (LibreOffice keeps it as plain text) and blank ends."""
+    kept = []
+    for text in paras:
+        text = clean_text(text)
+        if placeholder:
+            stripped = text.strip()
+            if stripped == placeholder:
+                continue
+            if len(placeholder) > 3 and stripped.startswith(placeholder):  # typed after the grey text
+                text = stripped[len(placeholder):].lstrip()
+        kept.append(text)
+    while kept and not kept[0].strip():
+        kept.pop(0)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return "\n".join(kept)
+
+
+def _cell_text(tc: etree._Element | None, placeholder: str | None = None) -> str:
+    if tc is None:
+        return ""
+    paras: list[str] = []
+    _block_paragraphs(tc, paras)
+    return _tidy(paras, placeholder)
+
+
+def _words(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def fold(text: str) -> str:
+    """Lower case, no diacritics (đ -> d), punctuation as spaces, single spaces: for lenient matching."""
+    text = unicodedata.normalize("NFD", text.casefold()).replace("đ", "d")
+    text = "".join(c for c in text if not unicodedata.combining(c))
+    text = re.sub(r"[^\w%]+", " ", text)
+    return " ".join(text.split())
+
+
+_STATUS_WORDS = {
+    "Hoàn thành": ("hoan thanh", "da hoan thanh", "ht", "hoan tat", "da hoan tat", "xong", "da xong",
+                   "da thuc hien xong", "hoan thanh 100%"),
+    "Đang thực hiện": ("dang thuc hien", "dang trien khai", "dang tien hanh", "dth", "dang lam", "dang thuc hien do"),
+    "Chưa thực hiện": ("chua thuc hien", "chua trien khai", "chua tien hanh", "cth", "chua lam"),
+}
+_STATUS_LOOKUP = {w: s for s, words in _STATUS_WORDS.items() for w in words}
+
+
+def normalize_status(text: str) -> str | None:
+    """One of STATUSES for a status picked or typed by hand ("đã hoàn thành", "HOÀN THÀNH", "hoan thanh"), else None."""
+    return _STATUS_LOOKUP.get(fold(text))
+
+
+# ---------------------------------------------------------------------------------------------------------- rows
+
+
+def _cells(tr: etree._Element) -> list[etree._Element]:
+    """The cells of a row in order, looking through row-level wrappers (content controls, custom XML)."""
+    out = []
+    for child in tr:
+        if child.tag == W + "tc":
+            out.append(child)
+        elif child.tag in (W + "sdt", W + "customXml", W + "sdtContent"):
+            out.extend(_cells(child))
+    return out
+
+
+@dataclass
+class _Row:
+    task_id: str
+    cells: dict[str, etree._Element]  # kind -> w:tc
+
+
+def _task_rows(root: etree._Element, by_code: dict[str, str], task_ids: set[str], budget: _Budget) -> list[_Row]:
+    rows = []
+    for tr in root.iter(W + "tr"):
+        budget.check()
+        cells = _cells(tr)
+        tagged: list[tuple[str, str, etree._Element]] = []  # (task id, kind, cell)
+        for tc in cells:
+            for sdt in tc.iter(W + "sdt"):
+                tag = ooxml.sdt_tag(sdt)
+                if not tag or "|" not in tag:
+                    continue
+                task_id, kind = tag.split("|", 1)
+                if task_id in task_ids and kind in KINDS:
+                    tagged.append((task_id, kind, tc))
+        ids = [t for t, _, _ in tagged]
+        task_id = max(sorted(set(ids)), key=ids.count) if ids else None  # a control pasted from another row loses
+        kinds: dict[str, etree._Element] = {}
+        for tid, kind, tc in tagged:
+            if tid == task_id:
+                kinds.setdefault(kind, tc)
+        if task_id is None and cells:
+            # controls removed: recognise the row by the task code in its first cell ("II.11")
+            task_id = by_code.get(_words(_cell_text(cells[0])))
+        if task_id is None:
+            continue
+        if len(cells) == len(KINDS):
+            for kind, tc in zip(KINDS, cells):
+                kinds.setdefault(kind, tc)
+        if "status" not in kinds:
+            # LibreOffice drops both the tag and the title of a drop-down list: find it by its list
+            for tc in cells:
+                if tc.find(f".//{W}dropDownList") is not None or tc.find(f".//{W}comboBox") is not None:
+                    kinds["status"] = tc
+                    break
+        rows.append(_Row(task_id, kinds))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------------------- sections
+
+
+_HEADING = re.compile(r"^\s*[IVX]+\s*[.)]\s")
+
+
+def _body_child(el: etree._Element, body: etree._Element) -> etree._Element | None:
+    while el is not None and el.getparent() is not body:
+        el = el.getparent()
+    return el
+
+
+def _has_kehoach_tag(el: etree._Element, own: str) -> bool:
+    for sdt in el.iter(W + "sdt"):
+        tag = ooxml.sdt_tag(sdt)
+        if tag and "|" in tag and tag != own:
+            return True
+    return False
+
+
+def _paragraphs_of(el: etree._Element) -> list[str]:
+    """Paragraph texts of one body-level element (paragraph, block content control, ...)."""
+    if el.tag == W + "p":
+        return [_para_text(el)]
+    if el.tag == W + "sdt":
+        content = el.find(W + "sdtContent")
+        if _showing_placeholder(el) or content is None:
+            return []
+        el = content
+    out: list[str] = []
+    _block_paragraphs(el, out)
+    return out
+
+
+def _section_text(start: etree._Element, own_tag: str, placeholder: str) -> str:
+    """The paragraphs from `start` on, until the next heading, table, closing sentence or another control."""
+    paras: list[str] = []
+    el: etree._Element | None = start
+    first = True
+    while el is not None:
+        if el.tag in (W + "tbl", W + "sectPr"):
+            break
+        if not first and _has_kehoach_tag(el, own_tag):
+            break
+        texts = _paragraphs_of(el)
+        if not first and texts:
+            lead = texts[0].strip()
+            if _HEADING.match(lead) or lead.startswith("Trên đây"):
+                break
+        paras.extend(texts)
+        first = False
+        el = el.getnext()
+    return _tidy(paras, placeholder)
+
+
+def _sections(root: etree._Element) -> dict[str, str]:
+    body = root.find(W + "body")
+    if body is None:
+        return {}
+    found: dict[str, etree._Element] = {}
+    for sdt in root.iter(W + "sdt"):
+        tag = ooxml.sdt_tag(sdt)
+        if tag and tag.startswith("section|") and tag[8:] in SECTIONS and tag[8:] not in found:
+            anchor = _body_child(sdt, body)
+            if anchor is not None:
+                found[tag[8:]] = anchor
+    out = {}
+    for name in SECTIONS:
+        start = found.get(name)
+        if start is None:  # control deleted: start after the heading ("II. KHÓ KHĂN, VƯỚNG MẮC")
+            key = fold(SECTIONS[name].split(",")[0])
+            for p in body.iterchildren(W + "p"):
+                text = _para_text(p)
+                if _HEADING.match(text) and fold(text).split(" ", 1)[-1].startswith(key):
+                    start = p.getnext()
+                    break
+        out[name] = _section_text(start, f"section|{name}", PLACEHOLDERS[name]) if start is not None else ""
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------- identity
+
+
+def _check_package(pkg: _Package, filename: str | None) -> str:
+    """Refuse macro-enabled documents; return the name of the main document part."""
+    if filename and PurePosixPath(filename.replace("\\", "/")).suffix.lower() in (".docm", ".dotm"):
+        raise FormRejected("tài liệu có macro (.docm) không được nhận; hãy lưu biểu mẫu dưới dạng .docx")
+    if any(n.endswith("vbaproject.bin") or n.endswith("vbadata.xml") for n in pkg.names_lower):
+        raise FormRejected("tài liệu chứa macro (vbaProject.bin) nên không được nhận; hãy lưu biểu mẫu dưới dạng "
+                           ".docx không có macro")
+    if not pkg.has("[Content_Types].xml"):
+        raise FormRejected("tệp không phải tài liệu Word .docx (thiếu [Content_Types].xml)")
+    types = pkg.xml("[Content_Types].xml")
+    main = None
+    for el in types:
+        ctype = (el.get("ContentType") or "").lower()
+        if "macroenabled" in ctype or "vbaproject" in ctype:
+            raise FormRejected("tài liệu có macro (định dạng .docm) không được nhận; hãy lưu biểu mẫu dưới dạng .docx")
+        if el.tag == _CT + "Override" and ctype == _MAIN_CT:
+            main = (el.get("PartName") or "").lstrip("/")
+    if main is None and pkg.has("_rels/.rels"):
+        for rel in pkg.xml("_rels/.rels"):
+            if rel.get("Type") == _OFFICE_DOC_REL:
+                main = (rel.get("Target") or "").lstrip("/")
+    if not main or not pkg.has(main):
+        raise FormRejected("tệp không phải tài liệu Word .docx (không có phần nội dung chính)")
+    return main
+
+
+def _identity(pkg: _Package, plan: Plan, expected_year: int | None, today: dt.date) -> tuple[str, int, str]:
+    """(agency id, year, plan version) of a form, checked against the plan (the agency is checked later)."""
+    if not pkg.has(ooxml.CUSTOM_PART):
+        raise FormRejected("tệp không phải biểu mẫu do kehoach tạo (không có thông tin nhận dạng trong thuộc tính "
+                           "tài liệu); hãy dùng đúng biểu mẫu đã được gửi cho đơn vị")
+    props = {p.get("name"): "".join(p.itertext()).strip() for p in pkg.xml(ooxml.CUSTOM_PART)}
+    if props.get("kehoach.form") != FORM_ID or not props.get("kehoach.plan"):
+        raise FormRejected("tệp không phải biểu mẫu báo cáo do kehoach tạo (thiếu thông tin nhận dạng); hãy dùng "
+                           "đúng biểu mẫu đã được gửi cho đơn vị")
+    if props["kehoach.plan"] != plan.id:
+        raise FormRejected(f'biểu mẫu thuộc kế hoạch "{props["kehoach.plan"]}", không phải Kế hoạch '
+                           f"{plan.meta.number} ({plan.id})")
+    try:
+        year = int(props.get("kehoach.year", ""))
+    except ValueError:
+        raise FormRejected(f'năm báo cáo ghi trong biểu mẫu không đọc được ("{props.get("kehoach.year", "")}")') \
+            from None
+    if expected_year is not None and year != expected_year:
+        raise FormRejected(f"biểu mẫu là báo cáo năm {year}, không phải năm {expected_year} đang nhận")
+    if not plan.meta.date.year <= year <= today.year + 1:
+        raise FormRejected(f"biểu mẫu ghi năm báo cáo {year}, ngoài khoảng {plan.meta.date.year}–{today.year + 1} "
+                           f"của Kế hoạch {plan.meta.number}")
+    return props.get("kehoach.agency", ""), year, props.get("kehoach.plan_version", "")
+
+
+def _check_agency(plan: Plan, agency_id: str, year: int) -> AgencyTasks:
+    reg = plan.registry
+    if agency_id not in reg.agencies and agency_id not in reg.groups:
+        raise FormRejected(f'đơn vị "{agency_id}" ghi trong biểu mẫu không có trong danh mục đơn vị của kế hoạch')
+    for at in assignments(plan, year):
+        if at.agency.id == agency_id:
+            return at
+    raise FormRejected(f"{reg.name_of(agency_id)} không được giao báo cáo nhiệm vụ nào của Kế hoạch "
+                       f"{plan.meta.number} năm {year}")
+
+
+# ---------------------------------------------------------------------------------------------------------- reading
+
+
+def _codes(codes: list[str], limit: int = 12) -> str:
+    shown = ", ".join(codes[:limit])
+    return shown + (f" và {len(codes) - limit} nhiệm vụ khác" if len(codes) > limit else "")
+
+
+def read_form(data: bytes, plan: Plan, *, filename: str | None = None, expected_year: int | None = None,
+              today: dt.date | None = None, time_budget: float = TIME_BUDGET_S,
+              plan_for_year: Callable[[int], Plan] | None = None) -> FormReading:
+    """Read a returned form; raise FormRejected (one Vietnamese sentence) if it cannot be accepted.
+
+    `plan_for_year(year)` gives the plan in force for a year's report (amendments up to its deadline), the plan the
+    form was generated from; without it `plan` is used for every year."""
+    budget = _Budget(time_budget)
+    pkg = _Package(data, budget)
+    main = _check_package(pkg, filename)
+    agency_id, year, plan_version = _identity(pkg, plan, expected_year, today or dt.date.today())
+    if plan_for_year is not None:
+        plan = plan_for_year(year)
+    at = _check_agency(plan, agency_id, year)
+    root = pkg.xml(main)
+    if root.tag != W + "document":
+        raise FormRejected("phần nội dung chính không phải văn bản Word")
+    budget.check()
+
+    warnings: list[str] = []
+    if plan_version and plan_version != plan.version:
+        warnings.append(f"biểu mẫu tạo từ phiên bản dữ liệu kế hoạch {plan_version}, khác phiên bản hiện tại "
+                        f"{plan.version} (kế hoạch có thể đã được sửa sau khi gửi biểu mẫu)")
+    roles = {a.task.id: "lead" for a in at.lead} | {a.task.id: "partner" for a in at.partner}
+    roles |= {a.task.id: "expired" for a in at.expired}
+    tasks = {t.id: t for t in plan.tasks}
+    by_code = {t.code: t.id for t in plan.tasks}
+
+    entries: dict[str, Entry] = {}
+    changed: list[str] = []
+    no_result: list[str] = []
+    no_status: list[str] = []
+    odd_status: list[str] = []
+    duplicates: list[str] = []
+    for row in _task_rows(root, by_code, set(tasks), budget):
+        task = tasks[row.task_id]
+        cells = row.cells
+        status_text = _cell_text(cells.get("status"), PLACEHOLDERS["status"]).replace("\n", " ").strip()
+        entry = Entry(
+            task_id=task.id,
+            code=task.code,
+            role=roles.get(task.id, ""),
+            result=_cell_text(cells.get("result"), PLACEHOLDERS["result"]),
+            status=normalize_status(status_text) if status_text else None,
+            status_text=status_text,
+            note=_cell_text(cells.get("note"), PLACEHOLDERS["note"]),
+        )
+        if task.id in entries:
+            if entries[task.id].is_empty and not entry.is_empty:
+                entries[task.id] = entry
+            duplicates.append(task.code)
+            continue
+        entries[task.id] = entry
+        official = {"code": task.code, "task": task.task, "deliverable": task.deliverable,
+                    "timeframe": task.timeframe.text}
+        for kind, text in official.items():
+            if kind not in cells:
+                continue
+            paras: list[str] = []
+            _block_paragraphs(cells[kind], paras)
+            if kind == "task":  # the "(Giao chung: ...)" note is kehoach's, not the plan's wording
+                paras = [p for p in paras if not _VIA.match(p.strip())]
+            if _words(" ".join(paras)) != _words(text):
+                changed.append(f"{task.code} ({_COLUMN[kind]})")
+        if entry.role in ("lead", "partner"):
+            if not entry.result:
+                no_result.append(task.code)
+            if not entry.status_text:
+                no_status.append(task.code)
+        if entry.status_text and entry.status is None:
+            odd_status.append(f'{task.code}: "{entry.status_text}"')
+
+    position = {t.code: i for i, t in enumerate(plan.tasks)}
+
+    def in_plan_order(items: list[str]) -> list[str]:
+        return sorted(items, key=lambda s: position.get(re.split(r"[ :]", s, maxsplit=1)[0], len(position)))
+
+    missing_rows = [a.task.code for a in at.all if a.task.id not in entries]
+    no_result, no_status, changed, odd_status, duplicates = map(
+        in_plan_order, (no_result, no_status, changed, odd_status, duplicates))
+    if not entries:
+        raise FormRejected("không tìm thấy bảng nhiệm vụ nào trong biểu mẫu (các dòng nhiệm vụ đã bị xóa?)")
+    missing = in_plan_order(missing_rows)
+    unassigned = [e.code for e in entries.values() if not e.role]
+    if missing:
+        warnings.append(f"thiếu dòng của nhiệm vụ được giao: {_codes(missing)}")
+    if unassigned:
+        warnings.append(f"có dòng của nhiệm vụ không giao cho đơn vị năm {year}: {_codes(unassigned)}")
+    if duplicates:
+        warnings.append(f"nhiệm vụ xuất hiện nhiều lần, chỉ lấy một dòng: {_codes(duplicates)}")
+    if changed:
+        warnings.append(f"nội dung điền sẵn đã bị sửa (khác Kế hoạch): {_codes(changed)}")
+    if odd_status:
+        warnings.append("tình trạng không thuộc danh sách (Hoàn thành; Đang thực hiện; Chưa thực hiện), giữ nguyên "
+                        f"văn: {_codes(odd_status)}")
+    if no_result:
+        warnings.append(f"chưa điền kết quả thực hiện: {_codes(no_result)}")
+    if no_status:
+        warnings.append(f"chưa chọn tình trạng: {_codes(no_status)}")
+
+    order = {t.id: i for i, t in enumerate(plan.tasks)}
+    return FormReading(
+        plan=plan.id,
+        plan_version=plan_version,
+        year=year,
+        agency=agency_id,
+        entries=tuple(sorted(entries.values(), key=lambda e: order[e.task_id])),
+        sections=_sections(root),
+        warnings=tuple(warnings),
+    )
+
+
+_VIA = re.compile(r"^\((Giao chung|Tiếp nhận từ)\b.*\)$", re.DOTALL)
+_COLUMN = {"code": "TT", "task": "Nhiệm vụ", "deliverable": "Sản phẩm", "timeframe": "Thời gian"}
