@@ -15,6 +15,7 @@ from .model import Ref, Registry
 
 _SEPARATORS = re.compile(r"(?:[\s,;.]|\bvà\b|\bcùng\b)+")
 _WORD = re.compile(r"\w+")
+_TRAILING = re.compile(r"[^\w\s,;]+")
 _QUALIFIER = re.compile(r"\s*(?:có\s+)?liên\s+quan\b")
 _UNKNOWN_END = re.compile(r"[,;]|\svà\s")
 
@@ -32,20 +33,22 @@ def _key(text: str) -> str:
 
 class Resolver:
     def __init__(self, registry: Registry):
-        names: dict[str, tuple[str, bool]] = {}
+        self._names: dict[str, tuple[str, bool]] = {}
         for a in registry.agencies.values():
             for n in (a.name, *a.aliases):
-                names[_key(n)] = (a.id, False)
+                self._names[_key(n)] = (a.id, False)
         for g in registry.groups.values():
             for n in (g.name, *g.aliases):
-                names[_key(n)] = (g.id, True)
-        # Candidates indexed by their first word, longest first: a scan only tries names that can match there.
-        self._by_word: dict[str, list[tuple[str, tuple[str, bool]]]] = {}
-        for name, target in sorted(names.items(), key=lambda kv: -len(kv[0])):
-            first = _WORD.match(name)
-            self._by_word.setdefault(first.group(0) if first else name, []).append((name, target))
+                self._names[_key(n)] = (g.id, True)
+        self._max_words = max((len(_WORD.findall(n)) for n in self._names), default=0)
+        self._cache: dict[str, Resolution] = {}
 
     def resolve(self, wording: str) -> Resolution:
+        if wording not in self._cache:
+            self._cache[wording] = self._resolve(wording)
+        return self._cache[wording]
+
+    def _resolve(self, wording: str) -> Resolution:
         text = " ".join(wording.split())
         key = text.lower()
         refs: list[Ref] = []
@@ -63,8 +66,7 @@ class Resolver:
                 unknown.append(text[pos:end].strip())
                 pos = end
                 continue
-            name, (target, is_group) = hit
-            end = pos + len(name)
+            end, (target, is_group) = hit
             q = _QUALIFIER.match(key, end)
             related = q is not None
             if q:
@@ -73,11 +75,18 @@ class Resolver:
             pos = end
         return Resolution(tuple(refs), tuple(unknown))
 
-    def _match(self, key: str, pos: int) -> tuple[str, tuple[str, bool]] | None:
-        word = _WORD.match(key, pos)
-        for name, target in self._by_word.get(word.group(0) if word else "", ()):
-            if key.startswith(name, pos):
-                end = pos + len(name)
-                if end == len(key) or not key[end].isalnum():
-                    return name, target
+    def _match(self, key: str, pos: int) -> tuple[int, tuple[str, bool]] | None:
+        """The longest registry name starting at `pos` and ending on a word boundary: (end, target)."""
+        ends = []
+        for i, word in enumerate(_WORD.finditer(key, pos)):
+            if i >= self._max_words:
+                break
+            ends.append(word.end())
+            tail = _TRAILING.match(key, word.end())  # a name may end in punctuation: "......", ")"
+            if tail and tail.end() > word.end():
+                ends.append(tail.end())
+        for end in sorted(ends, reverse=True):
+            target = self._names.get(key[pos:end])
+            if target is not None:
+                return end, target
         return None

@@ -117,13 +117,12 @@ def pack(
     template: Path | None = typer.Option(None, "--template", help="Mẫu biểu mẫu .docx (mặc định: templates/bao-cao-don-vi.docx)."),
     jobs: int | None = typer.Option(None, "--jobs", min=1, help="Số tiến trình song song khi có nhiều biểu mẫu (mặc định: số lõi CPU)."),
 ):
-    from .assignments import report_date
     from .docxform import FormTemplate
     from .pack import check_year, write_pack
 
-    p = _load(plan)
+    # the plan in force at that year's reporting deadline
+    p = load_plan(plan or paths.default_plan_dir(), report_year=year)
     check_year(p, year)
-    p = _load(plan, report_date(p, year))  # the plan in force at that year's reporting deadline
     tpl = FormTemplate(template or paths.templates_dir() / "bao-cao-don-vi.docx")
     target = out_dir or Path("output") / p.id / str(year)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,

@@ -7,7 +7,6 @@ downstream ever sees an invalid plan.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import unicodedata
 from dataclasses import dataclass
@@ -46,13 +45,13 @@ class _Source:
             self.error(0, f'không tìm thấy tệp "{path.name}" trong thư mục kế hoạch')
             return
         try:
-            self.text = self.raw.decode("utf-8")
+            text = self.raw.decode("utf-8")
         except UnicodeDecodeError as e:
             line = self.raw[: e.start].count(b"\n") + 1
             self.error(line, "tệp không phải văn bản UTF-8; hãy lưu lại tệp với bảng mã UTF-8")
             return
         try:
-            self.data = _parse(self.text)
+            self.data = _parse(text)
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
             line = mark.line + 1 if mark else 0
@@ -71,7 +70,7 @@ class _Source:
         if self._tree is None:
             from ruamel.yaml import YAML
 
-            self._tree = YAML(typ="rt", pure=True).load(self.text)
+            self._tree = YAML(typ="rt", pure=True).load(self.raw.decode("utf-8"))
         node, line = self._tree, 1
         for part in loc:
             if isinstance(node, CommentedMap) and part in node:
@@ -94,6 +93,8 @@ class _Source:
             for err in e.errors():
                 self.error(self.line(*err["loc"]), schema.describe(err))
             return None
+        finally:
+            self.data = None  # the validated model is all that is needed from here on
 
     def _check_nfc(self, node: Any, loc: tuple) -> None:
         if isinstance(node, dict):
@@ -109,11 +110,55 @@ class _Source:
             )
 
 
-@functools.lru_cache(maxsize=32)
 def _parse(text: str) -> Any:
-    """YAML text -> plain data (cached: a command that loads a plan twice parses each file once)."""
-    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    return _freeze_keys(data)
+    """YAML text -> plain data, straight from libyaml's event stream.
+
+    PyYAML's own `load` first builds a node graph of the whole file (about 25 times the file's size in memory);
+    building the data from the events, with PyYAML's resolver and constructors for each scalar, keeps a
+    national-scale plan (thousands of tasks) flat in memory.
+    """
+    loader = _Loader(text)
+    constructors = yaml.SafeLoader.yaml_constructors
+    stack: list[Any] = []
+    keys: list[Any] = []
+    result: Any = None
+
+    def add(value: Any) -> None:
+        nonlocal result
+        if not stack:
+            result = value
+        elif isinstance(stack[-1], list):
+            stack[-1].append(value)
+        elif keys[-1] is _NO_KEY:
+            keys[-1] = value
+        else:
+            stack[-1][keys[-1]] = value
+            keys[-1] = _NO_KEY
+
+    try:
+        while (event := loader.get_event()) is not None:
+            if isinstance(event, yaml.ScalarEvent):
+                tag = event.tag if event.tag not in (None, "!") else loader.resolve(
+                    yaml.ScalarNode, event.value, event.implicit)
+                node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+                add(constructors.get(tag, constructors[None])(_CONSTRUCTOR, node))
+            elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                stack.append([] if isinstance(event, yaml.SequenceStartEvent) else {})
+                keys.append(_NO_KEY)
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                keys.pop()
+                add(stack.pop())
+            elif isinstance(event, yaml.AliasEvent):
+                raise yaml.MarkedYAMLError(problem="không dùng được bí danh (*alias) trong dữ liệu kế hoạch",
+                                           problem_mark=event.start_mark)
+    finally:
+        loader.dispose()
+    return _freeze_keys(result)
+
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CONSTRUCTOR = yaml.SafeLoader("")
+_NO_KEY = object()
 
 
 def _freeze_keys(node: Any) -> Any:
@@ -129,11 +174,12 @@ AMENDMENTS_DIR = "amendments"
 TASK_FIELDS = ("task", "lead", "partners", "deliverable", "timeframe")
 
 
-def load_plan(folder: str | Path, as_of: dt.date | None = None) -> Plan:
+def load_plan(folder: str | Path, as_of: dt.date | None = None, *, report_year: int | None = None) -> Plan:
     """Load and validate a plan folder; raise PlanInvalid listing every problem.
 
     The plan in force on `as_of` is the base plan plus the amendments dated on or before it (all of them when
-    `as_of` is None). Every amendment is validated whatever `as_of` is.
+    `as_of` is None); `report_year` stands for that year's reporting deadline. Every amendment is validated
+    whatever the date.
     """
     folder = Path(folder)
     problems: list[Problem] = []
@@ -150,18 +196,24 @@ def load_plan(folder: str | Path, as_of: dt.date | None = None) -> Plan:
     registry = _build_registry(raw_agencies, agencies_src)
     meta = _build_meta(raw_plan, plan_src, registry)
     _check_amendment_documents(amendments, meta.date)
+    if report_year is not None:
+        as_of = dt.date(report_year, meta.deadline_month, meta.deadline_day)
+    applied = [a for a in amendments if as_of is None or a.doc.document.date <= as_of]
+    resolver = Resolver(registry)
     drafts = _drafts(raw_tasks, tasks_src)
+    if len(applied) == len(amendments):
+        raw_tasks = None  # no second pass: let the raw models go before the plan is built (national-scale plans)
     for amendment in amendments:  # validate every amendment, in force or not
         _apply(drafts, amendment)
-    _build_groups(drafts, registry)
+    groups = _build_groups(drafts, resolver)
+    del drafts
     if problems:
         raise PlanInvalid(problems)
-
-    applied = [a for a in amendments if as_of is None or a.doc.document.date <= as_of]
-    drafts = _drafts(raw_tasks, tasks_src)
-    for amendment in applied:
-        _apply(drafts, amendment)
-    groups = _build_groups(drafts, registry)
+    if raw_tasks is not None:  # the state in force on `as_of` leaves out some amendments
+        drafts = _drafts(raw_tasks, tasks_src)
+        for amendment in applied:
+            _apply(drafts, amendment)
+        groups = _build_groups(drafts, resolver)
     digest = hashlib.sha256()
     for src in (plan_src, agencies_src, tasks_src, *applied):
         digest.update(src.raw)
@@ -202,7 +254,7 @@ def _check_amendment_documents(amendments: list[_Amendment], plan_date: dt.date)
         numbers.setdefault(doc.number, Path(a.name).name)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Field:
     value: str
     src: _Source
@@ -212,7 +264,7 @@ class _Field:
         self.src.error(self.src.line(*self.loc), message)
 
 
-@dataclass
+@dataclass(slots=True)
 class _TaskDraft:
     id: str
     fields: dict[str, _Field]
@@ -390,8 +442,7 @@ def _build_meta(raw: schema.RawPlanFile, src: _Source, registry: Registry) -> Me
     )
 
 
-def _build_groups(drafts: _Drafts, registry: Registry) -> tuple[Group, ...]:
-    resolver = Resolver(registry)
+def _build_groups(drafts: _Drafts, resolver: Resolver) -> tuple[Group, ...]:
     groups: list[Group] = []
     for gi, g in enumerate(drafts.groups):
         numeral = to_roman(gi + 1)

@@ -80,16 +80,8 @@ def jobs_default() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def _digests(staging: Path | None, count: int, jobs: int,
-             sink: Callable[[int, bytes], None] | None) -> Iterator[str]:
-    """Render every form (in order); yield each one's sha256. Writes to `staging`, or hands bytes to `sink`."""
-    if staging is not None and jobs > 1 and count >= POOL_THRESHOLD:
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(jobs) as pool:
-            for done in pool.imap(_render_to_star, [(str(staging), r) for r in _chunks(count, 25)]):
-                for digest, _ in done:
-                    yield digest
-        return
+def _serial(staging: Path | None, count: int, sink: Callable[[int, bytes], None] | None) -> Iterator[str]:
+    """Render every form in order; yield each one's sha256. Writes to `staging`, or hands bytes to `sink`."""
     for i in range(count):
         data = _render(i)
         if staging is not None:
@@ -103,18 +95,31 @@ def _render_to_star(args: tuple[str, range]) -> list[tuple[str, int]]:
     return _render_to(*args)
 
 
-def _assemble(plan: Plan, year: int, template: FormTemplate, staging: Path | None, jobs: int,
-              on_form: Callable[[AgencyTasks], None] | None) -> Pack:
+def _appendix_job() -> bytes:
     from .appendix import build_appendix
 
+    return build_appendix(_JOB["plan"])
+
+
+def _assemble(plan: Plan, year: int, template: FormTemplate, staging: Path | None, jobs: int,
+              on_form: Callable[[AgencyTasks], None] | None) -> Pack:
     check_year(plan, year)
     distribution = distribute(plan, year)
     pack = Pack(plan, year, distribution.agencies, warnings=distribution.warnings)
+    count = len(pack.agencies)
+    use_pool = staging is not None and jobs > 1 and count >= POOL_THRESHOLD
     _JOB.update(plan=plan, year=year, template=template, agencies=pack.agencies)
+    pool = multiprocessing.get_context("fork").Pool(jobs) if use_pool else None
     try:
-        sink = None if staging is not None else (lambda i, data: pack.files.__setitem__(form_file(pack.agencies[i]), data))
+        if pool is not None:  # the appendix is built by one worker while the others render forms
+            appendix = pool.apply_async(_appendix_job)
+            chunks = pool.imap(_render_to_star, [(str(staging), r) for r in _chunks(count, 25)])
+            digests: Iterator[str] = (digest for done in chunks for digest, _ in done)
+        else:
+            sink = None if staging is not None else (
+                lambda i, data: pack.files.__setitem__(form_file(pack.agencies[i]), data))
+            digests = _serial(staging, count, sink)
         forms = []
-        digests = _digests(staging, len(pack.agencies), jobs, sink)
         for at, digest in zip(pack.agencies, digests):
             forms.append({
                 "agency": at.agency.id,
@@ -127,7 +132,10 @@ def _assemble(plan: Plan, year: int, template: FormTemplate, staging: Path | Non
             })
             if on_form:
                 on_form(at)
+        appendix_data = appendix.get() if pool is not None else _appendix_job()
     finally:
+        if pool is not None:
+            pool.terminate()
         _JOB.clear()
     pack.manifest = {
         "plan": plan.id, "plan_version": plan.version, "year": year, "receiver": receiver_name(plan, year),
@@ -136,7 +144,7 @@ def _assemble(plan: Plan, year: int, template: FormTemplate, staging: Path | Non
         "warnings": pack.warnings,
     }
     extra = {
-        APPENDIX_FILE: build_appendix(plan),
+        APPENDIX_FILE: appendix_data,
         MANIFEST_FILE: (json.dumps(pack.manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
     }
     for name, data in extra.items():
