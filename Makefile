@@ -5,7 +5,7 @@ STAMP   := $(VENV)/.installed-stamp
 YEAR    ?= $(shell date +%Y)
 PYTHON  ?= python3
 
-.PHONY: run test libreoffice clean
+.PHONY: run test bench libreoffice clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,10 @@ run: $(STAMP)
 ## make test: the whole test suite (installs LibreOffice for the PDF checks when it is missing)
 test: $(STAMP) libreoffice
 	$(VENV)/bin/pytest -q
+
+## make bench: throughput and memory figures (see benchmarks/run.py); not part of the tests
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
 
 libreoffice:
 	@command -v soffice >/dev/null 2>&1 || { \

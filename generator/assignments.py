@@ -9,6 +9,7 @@ naming the predecessor.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -72,8 +73,22 @@ def task_roles(plan: Plan, task: Task, when: dt.date) -> dict[str, Assignment]:
     return {agency_id: a for agency_id, (_, a) in best.items()}
 
 
+# distribute() is pure and called for every form read back; remember its result per (plan object, year).
+_CACHE: dict[tuple[int, int], tuple[weakref.ref, Distribution]] = {}
+
+
 def distribute(plan: Plan, year: int) -> Distribution:
     """The reporting agencies in force on the year's deadline that have tasks, each with its tasks in plan order."""
+    key = (id(plan), year)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0]() is plan:
+        return hit[1]
+    result = _distribute(plan, year)
+    _CACHE[key] = (weakref.ref(plan, lambda _ref: _CACHE.pop(key, None)), result)
+    return result
+
+
+def _distribute(plan: Plan, year: int) -> Distribution:
     when = report_date(plan, year)
     reg = plan.registry
     per: dict[str, dict[str, list[Assignment]]] = {}
