@@ -9,57 +9,21 @@ Variables the template may use are listed in README.md ("Mẫu biểu mẫu").
 from __future__ import annotations
 
 import datetime as dt
-import io
-import re
 import sys
-import zipfile
 
-from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
-from docx.shared import Mm, Pt, RGBColor
+from docx.shared import Mm, Pt
 
 from . import ooxml
-from .ziputil import write_zip
+from .decree import GREY, JUSTIFY, fill_cell as _fill_cell, header_block, lean_bytes, new_document
+from .decree import para as _para
+from .decree import signature_block, title_block
 
-FONT = "Times New Roman"
 STATUSES = ("Hoàn thành", "Đang thực hiện", "Chưa thực hiện")
 # Task table columns (width in mm; the text width of A4 portrait with 30/15 mm margins is 165 mm).
 COLUMNS = (("TT", 15), ("Nhiệm vụ", 43), ("Sản phẩm", 22), ("Thời gian", 22), ("Kết quả thực hiện", 34),
            ("Tình trạng", 15), ("Ghi chú", 14))
-GREY = RGBColor(0x80, 0x80, 0x80)
-
-
-def _para(container, text="", *, size=14, bold=False, italic=False, align=None, before=0, after=0, indent=None,
-          color=None):
-    p = container.add_paragraph()
-    pf = p.paragraph_format
-    pf.space_before, pf.space_after = Pt(before), Pt(after)
-    if align is not None:
-        p.alignment = align
-    if indent is not None:
-        pf.first_line_indent = Mm(indent)
-    if text:
-        run = p.add_run(text)
-        run.font.size, run.bold, run.italic = Pt(size), bold, italic
-        if color is not None:
-            run.font.color.rgb = color
-    return p
-
-
-def _short_rule(cell, width_mm: float, cell_mm: float) -> None:
-    """A tiny paragraph whose bottom border draws a centred line `width_mm` long."""
-    p = _para(cell, size=2)
-    side = Mm((cell_mm - width_mm) / 2)
-    p.paragraph_format.left_indent = p.paragraph_format.right_indent = side
-    p.paragraph_format.line_spacing = Pt(2)
-    ooxml.bottom_border(p._p)
-
-
-def _fill_cell(cell, text, **kw):
-    cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
-    return _para(cell, text, **kw)
 
 
 def _lock(cell, tag: str, title: str) -> None:
@@ -127,52 +91,12 @@ def _task_table(doc, var: str) -> None:
     _jinja_row(table, "{%tr endfor %}")
 
 
-def _header_block(doc) -> None:
-    left_mm, right_mm = 72, 100  # a little wider than the text (165 mm): long agency names stay on one line
-    table = doc.add_table(rows=1, cols=2)
-    ooxml.set_table_borders(table._tbl, "nil")
-    ooxml.set_table_layout_fixed(table._tbl)
-    ooxml.set_table_indent(table._tbl, Mm(-5).twips)
-    table.columns[0].width, table.columns[1].width = Mm(left_mm), Mm(right_mm)
-    left, right = table.rows[0].cells
-    left.width, right.width = Mm(left_mm), Mm(right_mm)
-    center = WD_ALIGN_PARAGRAPH.CENTER
-    _fill_cell(left, "{{ parent_header }}", size=13, align=center)
-    _para(left, "{{ agency_header }}", size=13, bold=True, align=center)
-    _short_rule(left, 26, left_mm)
-    _para(left, "Số:      /BC-{{ agency_code }}", size=13, align=center, before=6)
-    _fill_cell(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12, bold=True, align=center)
-    _para(right, "Độc lập - Tự do - Hạnh phúc", size=14, bold=True, align=center)
-    _short_rule(right, 62, right_mm)
-    _para(right, "{{ date_line }}", size=14, italic=True, align=center, before=6)
-
-
 def build_template() -> bytes:
-    doc = Document()
-    normal = doc.styles["Normal"]
-    normal.font.name, normal.font.size = FONT, Pt(14)
-    normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-    normal.paragraph_format.space_after = Pt(0)
-    section = doc.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.bottom_margin = Mm(20), Mm(20)
-    section.left_margin, section.right_margin = Mm(30), Mm(15)
-    section.header_distance = Mm(10)
-    section.different_first_page_header_footer = True
-    number = section.header.paragraphs[0]
-    number.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    ooxml.page_number_field(number._p)
-    for r in number.runs:
-        r.font.size = Pt(13)
-
-    _header_block(doc)
-    center, justify = WD_ALIGN_PARAGRAPH.CENTER, WD_ALIGN_PARAGRAPH.JUSTIFY
-    _para(doc, "BÁO CÁO", bold=True, align=center, before=18)
-    _para(doc, "{{ subject_line }}", bold=True, align=center)
-    rule = _para(doc, size=2)
-    rule.paragraph_format.left_indent = rule.paragraph_format.right_indent = Mm(65)
-    ooxml.bottom_border(rule._p)
-    _para(doc, "Kính gửi: {{ receiver_name }}", align=center, before=12, after=12)
+    doc = new_document()
+    header_block(doc, "{{ parent_header }}", "{{ agency_header }}", "Số:      /BC-{{ agency_code }}",
+                 "{{ date_line }}")
+    title_block(doc, "{{ subject_line }}", "Kính gửi: {{ receiver_name }}")
+    justify = JUSTIFY
     _para(doc, "{{ opening }}", align=justify, indent=12.7, after=6)
 
     _para(doc, "I. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ ĐƯỢC GIAO", bold=True, after=6)
@@ -203,69 +127,12 @@ def build_template() -> bytes:
         body.insert(index, ooxml.wrap_block_sdt([p._p], tag, heading, lock="sdtLocked", placeholder=True))
 
     _para(doc, "{{ closing }}", align=justify, indent=12.7, before=12, after=12)
-    _signature_block(doc)
+    signature_block(doc, ["- {{ receiver_name }};", "- Lưu: VT."], "THỦ TRƯỞNG CƠ QUAN")
     doc.core_properties.title = "Báo cáo kết quả thực hiện kế hoạch"
     doc.core_properties.author = doc.core_properties.last_modified_by = "kehoach"
     doc.core_properties.created = doc.core_properties.modified = dt.datetime(2023, 2, 24)
     doc.core_properties.revision = 1
-    _make_lean(doc)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return _without_thumbnail(buf.getvalue())
-
-
-def _without_thumbnail(docx: bytes) -> bytes:
-    """python-docx has no API to drop a package-level part; remove the default thumbnail at the zip level."""
-    with zipfile.ZipFile(io.BytesIO(docx)) as zf:
-        entries = [(i.filename, zf.read(i)) for i in zf.infolist() if i.filename != "docProps/thumbnail.jpeg"]
-    entries = [
-        (name, re.sub(rb'<Relationship [^>]*Target="docProps/thumbnail.jpeg"/>', b"", data) if name == "_rels/.rels" else data)
-        for name, data in entries
-    ]
-    return write_zip(entries)
-
-
-def _make_lean(doc) -> None:
-    """Drop what python-docx's default template carries but the form never uses (about 800 KB of styles,
-    a thumbnail, custom XML), so every generated form is small and quick to write."""
-    for rel in list(doc.part.rels.values()):
-        if rel.reltype.endswith(("/stylesWithEffects", "/customXml")):
-            doc.part.drop_rel(rel.rId)
-    styles = doc.styles.element
-    for latent in styles.findall(qn("w:latentStyles")):
-        styles.remove(latent)
-    keep = {"Normal", "Header", "HeaderChar", "Footer", "FooterChar"}
-    by_id = {s.get(qn("w:styleId")): s for s in styles.findall(qn("w:style"))}
-    keep |= {i for i, s in by_id.items() if s.get(qn("w:default")) in ("1", "true")}
-    for style_id in list(keep):  # follow basedOn/link chains
-        while style_id in by_id:
-            ref = by_id[style_id].find(qn("w:basedOn"))
-            link = by_id[style_id].find(qn("w:link"))
-            for el in (link,):
-                if el is not None:
-                    keep.add(el.get(qn("w:val")))
-            if ref is None:
-                break
-            style_id = ref.get(qn("w:val"))
-            keep.add(style_id)
-    for style_id, s in by_id.items():
-        if style_id not in keep:
-            styles.remove(s)
-
-
-def _signature_block(doc) -> None:
-    table = doc.add_table(rows=1, cols=2)
-    ooxml.set_table_borders(table._tbl, "nil")
-    ooxml.set_table_layout_fixed(table._tbl)
-    table.columns[0].width, table.columns[1].width = Mm(80), Mm(85)
-    left, right = table.rows[0].cells
-    left.width, right.width = Mm(80), Mm(85)
-    _fill_cell(left, "Nơi nhận:", size=12, bold=True, italic=True)
-    _para(left, "- {{ receiver_name }};", size=11)
-    _para(left, "- Lưu: VT.", size=11)
-    center = WD_ALIGN_PARAGRAPH.CENTER
-    _fill_cell(right, "THỦ TRƯỞNG CƠ QUAN", size=14, bold=True, align=center)
-    _para(right, "(Ký, ghi rõ họ tên, đóng dấu)", size=14, italic=True, align=center)
+    return lean_bytes(doc)
 
 
 if __name__ == "__main__":

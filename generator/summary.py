@@ -13,10 +13,8 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from docx import Document
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
@@ -29,7 +27,8 @@ from openpyxl.writer.excel import ExcelWriter
 from . import ooxml
 from .assignments import assignments, receiver_at
 from .formreader import STATUSES, Entry, clean_text
-from .formtemplate import _fill_cell, _make_lean, _para, _short_rule, _without_thumbnail  # shared decree layout
+from .decree import fill_cell as _fill_cell, header_block, lean_bytes, new_document, signature_block, title_block
+from .decree import para as _para
 from .forms import receiver_name
 from .model import Agency, Group, Plan, Task
 from .store import Submission
@@ -220,24 +219,9 @@ def _body(doc, text: str = "", *, bold=False, italic=False, indent=12.7, before=
 
 
 def _header_block(doc, c: Consolidation) -> None:
-    plan = c.plan
-    receiver = receiver_at(plan, c.year)
-    left_mm, right_mm = 72, 93
-    table = doc.add_table(rows=1, cols=2)
-    ooxml.set_table_borders(table._tbl, "nil")
-    ooxml.set_table_layout_fixed(table._tbl)
-    table.columns[0].width, table.columns[1].width = Mm(left_mm), Mm(right_mm)
-    left, right = table.rows[0].cells
-    left.width, right.width = Mm(left_mm), Mm(right_mm)
-    center = WD_ALIGN_PARAGRAPH.CENTER
-    _fill_cell(left, plan.meta.parent_header, size=13, align=center)
-    _para(left, receiver.header_text, size=13, bold=True, align=center)
-    _short_rule(left, 24, left_mm)
-    _para(left, f"Số:      /BC-{receiver.code}", size=13, align=center, before=6)
-    _fill_cell(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12, bold=True, align=center)
-    _para(right, "Độc lập - Tự do - Hạnh phúc", size=14, bold=True, align=center)
-    _short_rule(right, 62, right_mm)
-    _para(right, blank_date_line(plan.meta.place, c.year), size=14, italic=True, align=center, before=6)
+    receiver = receiver_at(c.plan, c.year)
+    header_block(doc, c.plan.meta.parent_header, receiver.header_text, f"Số:      /BC-{receiver.code}",
+                 blank_date_line(c.plan.meta.place, c.year))
 
 
 def _heading(doc, text: str, *, before: float = 12) -> None:
@@ -346,52 +330,17 @@ def _free_sections(doc, c: Consolidation, name: str, none: str) -> None:
 
 def _signature(doc, c: Consolidation) -> None:
     receiver = receiver_at(c.plan, c.year)
-    table = doc.add_table(rows=1, cols=2)
-    ooxml.set_table_borders(table._tbl, "nil")
-    ooxml.set_table_layout_fixed(table._tbl)
-    table.columns[0].width, table.columns[1].width = Mm(80), Mm(85)
-    left, right = table.rows[0].cells
-    left.width, right.width = Mm(80), Mm(85)
-    _fill_cell(left, "Nơi nhận:", size=12, bold=True, italic=True)
-    _para(left, f"- {c.plan.meta.issuer_full} (b/c);", size=11)
-    _para(left, "- Các sở, ban, ngành, địa phương;", size=11)
-    _para(left, "- Lưu: VT.", size=11)
-    center = WD_ALIGN_PARAGRAPH.CENTER
-    _fill_cell(right, "GIÁM ĐỐC" if receiver.kind == "so" else "THỦ TRƯỞNG CƠ QUAN", size=14, bold=True,
-               align=center)
-    _para(right, "(Ký, ghi rõ họ tên, đóng dấu)", size=14, italic=True, align=center)
+    signature_block(doc, [f"- {c.plan.meta.issuer_full} (b/c);", "- Các sở, ban, ngành, địa phương;", "- Lưu: VT."],
+                    "GIÁM ĐỐC" if receiver.kind == "so" else "THỦ TRƯỞNG CƠ QUAN")
 
 
 def summary_docx(c: Consolidation) -> bytes:
     """The consolidated report in the decree's format (A4 portrait, Times New Roman), as .docx bytes."""
     plan, m = c.plan, c.plan.meta
     receiver = receiver_name(plan, c.year)
-    doc = Document()
-    normal = doc.styles["Normal"]
-    normal.font.name, normal.font.size = FONT, Pt(14)
-    normal.element.rPr.rFonts.set(qn("w:eastAsia"), FONT)
-    normal.element.rPr.rFonts.set(qn("w:cs"), FONT)
-    normal.paragraph_format.space_after = Pt(0)
-    section = doc.sections[0]
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.bottom_margin = Mm(20), Mm(20)
-    section.left_margin, section.right_margin = Mm(30), Mm(15)
-    section.header_distance = Mm(10)
-    section.different_first_page_header_footer = True
-    number = section.header.paragraphs[0]
-    number.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    ooxml.page_number_field(number._p)
-    for r in number.runs:
-        r.font.size = Pt(13)
-
+    doc = new_document()
     _header_block(doc, c)
-    center = WD_ALIGN_PARAGRAPH.CENTER
-    _para(doc, "BÁO CÁO", bold=True, align=center, before=18)
-    _para(doc, title_line(c), bold=True, align=center)
-    rule = _para(doc, size=2)
-    rule.paragraph_format.left_indent = rule.paragraph_format.right_indent = Mm(65)
-    ooxml.bottom_border(rule._p)
-    _para(doc, f"Kính gửi: {m.issuer_full}.", align=center, before=12, after=12)
+    title_block(doc, title_line(c), f"Kính gửi: {m.issuer_full}.")
     title = m.title[0].lower() + m.title[1:]
     _body(doc, f"Thực hiện {_plan_ref(plan)} của {m.issuer_full} về {title}, trên cơ sở báo cáo của các cơ quan, "
                f"đơn vị, {receiver} tổng hợp kết quả thực hiện năm {c.year} như sau:", after=6)
@@ -438,10 +387,7 @@ def summary_docx(c: Consolidation) -> bytes:
     doc.core_properties.author = doc.core_properties.last_modified_by = "kehoach"
     doc.core_properties.created = doc.core_properties.modified = _stamp(c)
     doc.core_properties.revision = 1
-    _make_lean(doc)
-    buf = io.BytesIO()
-    doc.save(buf)
-    return _without_thumbnail(buf.getvalue())
+    return lean_bytes(doc)
 
 
 # ==================================================================================================== .xlsx
