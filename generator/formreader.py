@@ -25,7 +25,7 @@ import time
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -35,7 +35,7 @@ from . import ooxml
 from .assignments import AgencyTasks, assignments
 from .errors import KehoachError
 from .forms import FORM_ID
-from .model import Plan
+from .model import Plan, Task
 
 # ---------------------------------------------------------------------------------------------------------- limits
 
@@ -377,7 +377,8 @@ class _Row:
     cells: dict[str, etree._Element]  # kind -> w:tc
 
 
-def _task_rows(root: etree._Element, by_code: dict[str, str], task_ids: set[str], budget: _Budget) -> list[_Row]:
+def _task_rows(root: etree._Element, by_code: Mapping[str, Task], task_ids: Mapping[str, Task],
+               budget: _Budget) -> list[_Row]:
     rows = []
     for tr in root.iter(W + "tr"):
         budget.check()
@@ -399,7 +400,8 @@ def _task_rows(root: etree._Element, by_code: dict[str, str], task_ids: set[str]
                 kinds.setdefault(kind, tc)
         if task_id is None and cells:
             # controls removed: recognise the row by the task code in its first cell ("II.11")
-            task_id = by_code.get(_words(_cell_text(cells[0])))
+            task = by_code.get(_words(_cell_text(cells[0])))
+            task_id = task.id if task else None
         if task_id is None:
             continue
         if len(cells) == len(KINDS):
@@ -593,8 +595,7 @@ def read_form(data: bytes, plan: Plan, *, filename: str | None = None, expected_
                         f"{plan.version} (kế hoạch có thể đã được sửa sau khi gửi biểu mẫu)")
     roles = {a.task.id: "lead" for a in at.lead} | {a.task.id: "partner" for a in at.partner}
     roles |= {a.task.id: "expired" for a in at.expired}
-    tasks = {t.id: t for t in plan.tasks}
-    by_code = {t.code: t.id for t in plan.tasks}
+    tasks = plan.task_index
 
     entries: dict[str, Entry] = {}
     changed: list[str] = []
@@ -602,7 +603,7 @@ def read_form(data: bytes, plan: Plan, *, filename: str | None = None, expected_
     no_status: list[str] = []
     odd_status: list[str] = []
     duplicates: list[str] = []
-    for row in _task_rows(root, by_code, set(tasks), budget):
+    for row in _task_rows(root, plan.task_by_code, tasks, budget):
         task = tasks[row.task_id]
         cells = row.cells
         status_text = _cell_text(cells.get("status"), PLACEHOLDERS["status"]).replace("\n", " ").strip()
@@ -640,10 +641,12 @@ def read_form(data: bytes, plan: Plan, *, filename: str | None = None, expected_
         if entry.status_text and entry.status is None:
             odd_status.append(f'{task.code}: "{entry.status_text}"')
 
-    position = {t.code: i for i, t in enumerate(plan.tasks)}
+    def place(item: str) -> int:  # "II.11" or "II.11: ..." -> position in the plan
+        task = plan.task_by_code.get(re.split(r"[ :]", item, maxsplit=1)[0])
+        return plan.task_positions[task.id] if task else len(plan.task_positions)
 
     def in_plan_order(items: list[str]) -> list[str]:
-        return sorted(items, key=lambda s: position.get(re.split(r"[ :]", s, maxsplit=1)[0], len(position)))
+        return sorted(items, key=place)
 
     missing_rows = [a.task.code for a in at.all if a.task.id not in entries]
     no_result, no_status, changed, odd_status, duplicates = map(
@@ -668,7 +671,7 @@ def read_form(data: bytes, plan: Plan, *, filename: str | None = None, expected_
     if no_status:
         warnings.append(f"chưa chọn tình trạng: {_codes(no_status)}")
 
-    order = {t.id: i for i, t in enumerate(plan.tasks)}
+    order = plan.task_positions
     return FormReading(
         plan=plan.id,
         plan_version=plan_version,

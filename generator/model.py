@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 
@@ -111,7 +112,7 @@ class Task:
     lead_refs: tuple[Ref, ...]
     partner_refs: tuple[Ref, ...]
 
-    @property
+    @cached_property
     def code(self) -> str:
         """The task as the official table numbers it, e.g. "II.11"."""
         return f"{self.numeral}.{self.number}"
@@ -173,12 +174,23 @@ class Plan:
     def id(self) -> str:
         return self.meta.id
 
-    @property
+    # Derived indexes, computed once per plan (cached_property writes the instance dict, so frozen is fine).
+    @cached_property
     def tasks(self) -> tuple[Task, ...]:
         return tuple(t for g in self.groups for t in g.tasks)
 
+    @cached_property
+    def task_index(self) -> dict[str, Task]:
+        return {t.id: t for t in self.tasks}
+
+    @cached_property
+    def task_positions(self) -> dict[str, int]:
+        """Task id -> position in the official table (plan order)."""
+        return {t.id: i for i, t in enumerate(self.tasks)}
+
+    @cached_property
+    def task_by_code(self) -> dict[str, Task]:
+        return {t.code: t for t in self.tasks}
+
     def task(self, task_id: str) -> Task:
-        for t in self.tasks:
-            if t.id == task_id:
-                return t
-        raise KeyError(task_id)
+        return self.task_index[task_id]
