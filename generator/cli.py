@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import functools
+import re
+import sys
 from pathlib import Path
 
 import typer
@@ -35,34 +38,109 @@ def _plan_option() -> Path | None:
     return typer.Option(None, "--plan", help=PLAN_HELP, show_default=False)
 
 
+def _shown_path(name: object) -> str:
+    """A path as the clerk knows it: kehoach's hidden staging and temporary names replaced by the real target."""
+    text = str(name)
+    text = re.sub(r"(^|/)\.([^/]+?)\.new\.[^/]+", r"\1\2", text)
+    return re.sub(r"(^|/)\.([^/]+?)\.[^/.]+\.tmp$", r"\1\2", text)
+
+
+def os_error_sentence(e: OSError) -> str:
+    """An operating-system error as one Vietnamese sentence: what is wrong and what to do."""
+    where = f' "{_shown_path(e.filename)}"' if e.filename else ""
+    code = e.errno
+    if code in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return (f"hết dung lượng đĩa khi ghi{where}; hãy giải phóng dung lượng đĩa (hoặc ghi sang ổ khác bằng --out) "
+                "rồi chạy lại, các tệp đã có vẫn giữ nguyên")
+    if code in (errno.EACCES, errno.EPERM):
+        return (f"không có quyền truy cập{where}; hãy chọn thư mục khác (--out, --db) hoặc nhờ người quản trị máy cấp "
+                "quyền ghi")
+    if code == errno.EROFS:
+        return f"ổ đĩa chỉ cho phép đọc{where}; hãy ghi sang thư mục khác bằng --out"
+    if code == errno.ENOENT:
+        return f"không tìm thấy{where}; hãy kiểm tra lại đường dẫn"
+    if code == errno.EISDIR:
+        return f"{where.strip() or 'đường dẫn'} là một thư mục, không phải tệp; hãy ghi đường dẫn tới một tệp"
+    if code == errno.ENOTDIR:
+        return f"một phần của đường dẫn{where} là tệp chứ không phải thư mục; hãy kiểm tra lại đường dẫn"
+    if code == errno.EEXIST:
+        return f"không tạo được thư mục{where} vì đã có một tệp cùng tên; hãy đổi đường dẫn (--out) hoặc đổi tên tệp đó"
+    if code == errno.ENAMETOOLONG:
+        return f"tên tệp hoặc đường dẫn quá dài{where}; hãy dùng thư mục có đường dẫn ngắn hơn"
+    name = errno.errorcode.get(code, str(code)) if code is not None else type(e).__name__
+    return (f"lỗi hệ thống tệp khi đọc hoặc ghi{where} (mã {name}); hãy kiểm tra đường dẫn, quyền ghi và dung lượng "
+            "đĩa rồi chạy lại")
+
+
+def _fail(message: str, code: int = 1):
+    err.print(f"Lỗi: {message}", markup=False)
+    raise typer.Exit(code)
+
+
 def _friendly(fn):
-    """Print user errors as Vietnamese sentences with exit code 1; --debug shows the traceback."""
+    """Print user errors as one Vietnamese sentence with exit code 1; --debug shows the traceback instead.
+
+    Every exception a clerk can cause ends here: plan problems (one line each), kehoach's own errors, operating
+    system errors (disk full, permission, missing path), SQLite errors, Ctrl+C and, as a last resort, any other
+    exception (a bug: one sentence asking to rerun with --debug)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        import sqlite3
+
         try:
             return fn(*args, **kwargs)
+        except typer.Exit:
+            raise
         except PlanInvalid as e:
             for p in e.problems:
                 err.print(str(p), markup=False)
             err.print(f"Kế hoạch không hợp lệ: {len(e.problems)} lỗi; không có tệp nào được ghi.", markup=False)
             raise typer.Exit(1)
+        except KeyboardInterrupt:
+            if _state["debug"]:
+                raise
+            err.print("Đã dừng theo yêu cầu (Ctrl+C); các tệp và cơ sở dữ liệu đã có vẫn giữ nguyên.", markup=False)
+            raise typer.Exit(130)
         except KehoachError as e:
             if _state["debug"]:
                 raise
-            err.print(f"Lỗi: {e}", markup=False)
-            raise typer.Exit(1)
+            _fail(str(e))
         except OSError as e:
             if _state["debug"]:
                 raise
-            err.print(f"Lỗi ghi/đọc tệp: {e.strerror} ({e.filename}); kiểm tra đường dẫn và quyền ghi.", markup=False)
-            raise typer.Exit(1)
+            _fail(os_error_sentence(e))
+        except sqlite3.Error as e:
+            if _state["debug"]:
+                raise
+            from .store import describe_sqlite_error
+
+            _fail(str(describe_sqlite_error(e, None)))
+        except MemoryError:
+            if _state["debug"]:
+                raise
+            _fail("máy không đủ bộ nhớ để chạy lệnh này; hãy đóng bớt chương trình khác rồi chạy lại")
+        except Exception as e:  # noqa: BLE001 - a bug must still not show a clerk a traceback
+            if _state["debug"]:
+                raise
+            _fail(f"lỗi không mong đợi trong kehoach ({type(e).__name__}), các tệp đã có vẫn giữ nguyên; hãy chạy lại "
+                  "lệnh với kehoach --debug ... và gửi toàn bộ nội dung hiện ra cho người phụ trách kỹ thuật")
 
     return wrapper
 
 
+def _plan_dir(plan_dir: Path | None) -> Path:
+    """The plan folder to use; a missing one is one sentence (not a list of problems)."""
+    if plan_dir is None:
+        return paths.default_plan_dir()
+    if not plan_dir.is_dir():
+        raise KehoachError(f'không tìm thấy thư mục kế hoạch "{plan_dir}"; hãy kiểm tra đường dẫn --plan (thư mục chứa '
+                           "plan.yaml, agencies.yaml, tasks.yaml)")
+    return plan_dir
+
+
 def _load(plan_dir: Path | None, as_of: dt.date | None = None) -> Plan:
-    return load_plan(plan_dir or paths.default_plan_dir(), as_of)
+    return load_plan(_plan_dir(plan_dir), as_of)
 
 
 def _date(text: str | None, option: str) -> dt.date:
@@ -82,15 +160,27 @@ def _main(debug: bool = typer.Option(False, "--debug", help="Hiện chi tiết k
     _state["debug"] = debug
 
 
-@app.command(help="Kiểm tra dữ liệu kế hoạch; mỗi lỗi một dòng dạng tệp:dòng: nội dung.")
+@app.command(help="Kiểm tra dữ liệu kế hoạch (mỗi lỗi một dòng dạng tệp:dòng: nội dung) và mẫu biểu mẫu .docx.")
 @_friendly
-def validate(plan: Path | None = _plan_option()):
+def validate(
+    plan: Path | None = _plan_option(),
+    template: Path | None = typer.Option(
+        None, "--template", help="Mẫu biểu mẫu .docx cần kiểm tra (mặc định: templates/bao-cao-don-vi.docx)."),
+):
+    from .docxform import check_template
+
+    plan_dir = _plan_dir(plan)
     p = _load(plan)
     out.print(
         f"Kế hoạch {p.meta.number} hợp lệ: {len(p.groups)} nhóm, {len(p.tasks)} nhiệm vụ, "
         f"{len(p.registry.agencies)} đơn vị, {len(p.registry.groups)} nhóm đơn vị.",
         markup=False,
     )
+    year = max(p.meta.date.year, dt.date.today().year)
+    checked = check_template(template or paths.templates_dir() / "bao-cao-don-vi.docx",
+                             load_plan(plan_dir, report_year=year), year)
+    out.print(f"Mẫu {checked.name} hợp lệ: {checked.tags} thẻ, đã thử tạo biểu mẫu năm {year} của "
+              f"{', '.join(checked.samples)}.", markup=False)
 
 
 @app.command(help="Ghi PHỤ LỤC của kế hoạch ra tệp Excel (.xlsx).")
@@ -121,9 +211,10 @@ def pack(
     from .pack import check_year, write_pack
 
     # the plan in force at that year's reporting deadline
-    p = load_plan(plan or paths.default_plan_dir(), report_year=year)
+    p = load_plan(_plan_dir(plan), report_year=year)
     check_year(p, year)
     tpl = FormTemplate(template or paths.templates_dir() / "bao-cao-don-vi.docx")
+    tpl.check(p, year)  # a broken template is refused before any folder is created
     target = out_dir or Path("output") / p.id / str(year)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), console=err,
                   transient=True) as progress:
@@ -195,8 +286,65 @@ def diff(
                 out.print(line, markup=False)
 
 
+def _usage_sentence(e: Exception) -> str:
+    """A command-line usage error (typer/click, English) as one Vietnamese sentence."""
+    from typer._click import exceptions as ce
+
+    ctx = getattr(e, "ctx", None)
+    command = ctx.command_path if ctx is not None else "kehoach"
+    help_hint = f"xem cách dùng bằng {command} --help"
+    message = getattr(e, "message", "") or str(e)
+    if isinstance(e, ce.NoSuchOption):
+        maybe = getattr(e, "possibilities", None)
+        guess = f" (có phải là {', '.join(sorted(maybe))}?)" if maybe else ""
+        return f'lệnh {command} không có tùy chọn "{e.option_name}"{guess}; {help_hint}'
+    param = getattr(e, "param", None)
+    name = "/".join(getattr(param, "opts", None) or []) or getattr(param, "name", None) or ""
+    if isinstance(e, ce.MissingParameter):
+        what = {"paths": "tệp hoặc thư mục cần nhận", "archive": "tệp sao lưu cần khôi phục"}.get(
+            getattr(param, "name", ""), name)
+        return f"thiếu {what or 'một giá trị bắt buộc'} cho lệnh {command}; {help_hint}"
+    if isinstance(e, ce.BadParameter):
+        value = re.search(r"['\"](.*?)['\"] is not|input_value=['\"]?([^'\",)]*)", message)
+        shown = next((g for g in value.groups() if g), None) if value else None
+        kind = "số nguyên" if "integer" in message else "giá trị hợp lệ"
+        limit = re.search(r"(greater|less) than or equal to (-?\d+)", message)
+        if limit:
+            kind = f"số nguyên {'từ' if limit[1] == 'greater' else 'tối đa'} {limit[2]}"
+        got = f' "{shown}"' if shown else ""
+        return f"giá trị{got} của {name or 'tham số'} không hợp lệ, cần {kind}; {help_hint}"
+    if m := re.match(r"No such command '(.+?)'", message):
+        commands = ", ".join(sorted(app_commands()))
+        return f'không có lệnh "{m[1]}"; các lệnh là: {commands} (xem kehoach --help)'
+    if m := re.match(r"Got unexpected extra arguments? \((.+)\)", message):
+        return f'thừa đối số "{m[1]}" cho lệnh {command}; {help_hint}'
+    return f"cách gọi lệnh {command} không đúng ({message}); {help_hint}"
+
+
+def app_commands() -> list[str]:
+    import typer.main
+
+    return list(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+
+
 def main() -> None:
-    app(prog_name="kehoach")
+    """Entry point: command-line usage errors are printed as Vietnamese sentences too (exit code 1)."""
+    from typer._click import exceptions as ce
+
+    try:
+        code = app(prog_name="kehoach", standalone_mode=False)
+    except ce.NoArgsIsHelpError as e:
+        out.print(e.format_message(), markup=False)
+        code = 2
+    except ce.UsageError as e:
+        if _state["debug"]:
+            raise
+        err.print(f"Lỗi: {_usage_sentence(e)}", markup=False)
+        code = 1
+    except ce.Abort:
+        err.print("Đã dừng theo yêu cầu; các tệp và cơ sở dữ liệu đã có vẫn giữ nguyên.", markup=False)
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 from . import cli_reports  # noqa: E402,F401  (registers the commands for returned forms)

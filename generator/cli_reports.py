@@ -1,7 +1,9 @@
-"""CLI commands for returned forms (ingest, status, summary); registered on the main `app`.
+"""CLI commands for returned forms (ingest, status, summary) and the database's safety (check-db, export, import);
+registered on the main `app`.
 
 A thin shell: `formreader` reads, `store` keeps, `summary` consolidates; this module walks folders, prints one line
-per file and turns per-file problems into messages (one bad file never stops the others).
+per file and turns per-file problems into messages (one bad file never stops the others; a database that cannot be
+used - busy, full disk, damaged - stops the run with one sentence, the files already stored stay stored).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from .cli import _friendly, _load, _plan_option, _state, app, err, out
 from .assignments import report_date
 from .errors import KehoachError
 from .forms import deadline
-from .fsutil import atomic_write_bytes
+from .fsutil import build_dir, visible_entries, write_file
 from .model import Plan
 from .vnformat import long_date
 
@@ -124,7 +126,18 @@ def ingest(
                 data = load_file(path)
                 reading = read_form(data, p, filename=path.name, expected_year=year, plan_for_year=for_year)
                 result = store.add(reading, data, path.name)
-            except (FormRejected, StoreError) as e:
+            except StoreError as e:
+                failed += 1
+                err.print(f"Lỗi: {path}: {e}", markup=False)
+                if e.fatal:  # the database cannot be used now: the remaining files would all fail the same way
+                    rest = len(files) - files.index(path) - 1
+                    if rest:
+                        failed += rest
+                        err.print(f"Lỗi: dừng nhận, {rest} tệp còn lại chưa được nhận; các tệp đã nhận vẫn được lưu, "
+                                  "hãy chạy lại lệnh sau khi khắc phục", markup=False)
+                    break
+                continue
+            except FormRejected as e:
                 failed += 1
                 err.print(f"Lỗi: {path}: {e}", markup=False)
                 continue
@@ -246,8 +259,19 @@ def summary(
         latest = store.latest(p.id, year)
     files = build_summary(p, year, latest)  # everything in memory first: nothing is written on error
     target = out_dir or Path("output") / p.id / str(year) / "tong-hop"
-    for name, data in files.items():
-        atomic_write_bytes(target / name, data)
+
+    def owned(folder: Path) -> None:  # replace only a folder holding nothing but an earlier summary
+        foreign = [n for n in visible_entries(folder) if n not in files]
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (", ..." if len(foreign) > 3 else "")
+            raise KehoachError(f'thư mục "{folder}" có tệp không phải của báo cáo tổng hợp ({shown}) nên không bị thay '
+                               "thế; hãy chọn một thư mục trống bằng --out")
+
+    def write(staging: Path) -> None:
+        for name, data in files.items():
+            write_file(staging / name, data)
+
+    build_dir(target, write, owned=owned)  # the folder is swapped in whole: both files new, or both as before
     from .assignments import assignments
 
     expected = {at.agency.id for at in assignments(p, year)}
@@ -256,3 +280,74 @@ def summary(
         err.print(f"Chú ý: chưa có đơn vị nào gửi báo cáo năm {year}.", markup=False)
     out.print(f"Đã ghi báo cáo tổng hợp năm {year} ({reported}/{len(expected)} đơn vị đã báo cáo): "
               + ", ".join(str(target / n) for n in files), markup=False)
+
+
+# ---------------------------------------------------------------------------------------------------- safety
+
+
+def _db_path(db: Path | None) -> Path:
+    from .store import default_path
+
+    return db or default_path()
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB".replace(".", ",")
+
+
+def _counted(submissions: int, agencies: int, years: tuple[int, ...]) -> str:
+    """"5 bản báo cáo của 3 đơn vị (năm 2024)"."""
+    when = f" ({'năm' if len(years) == 1 else 'các năm'} {', '.join(map(str, years))})" if years else ""
+    return f"{submissions} bản báo cáo của {agencies} đơn vị{when}"
+
+
+@app.command("check-db", help="Kiểm tra cơ sở dữ liệu báo cáo (chỉ đọc, không sửa gì): cấu trúc tệp, mã băm sha256 "
+                              "của mọi tệp gốc, tính nhất quán giữa các bảng.")
+@_friendly
+def check_db(db: Path | None = _db_option()):
+    from .store import check_database
+
+    path = _db_path(db)
+    report = check_database(path)
+    for problem in report.problems:
+        err.print(f"Lỗi: {problem}", markup=False)
+    if report.problems:
+        err.print(f'Cơ sở dữ liệu "{path}" có {len(report.problems)} lỗi; kehoach không tự sửa gì: hãy giữ nguyên tệp '
+                  "này, khôi phục bản sao lưu gần nhất vào một tệp mới (kehoach import SAO_LƯU --db TỆP_MỚI) và báo "
+                  "người phụ trách kỹ thuật.", markup=False)
+        raise typer.Exit(1)
+    out.print(f"Cơ sở dữ liệu {path} không có lỗi: {_counted(report.submissions, report.agencies, report.years)}, "
+              f"mọi tệp gốc ({_size(report.original_bytes)}) khớp mã băm sha256; đã kiểm tra ở chế độ chỉ đọc, không "
+              "thay đổi gì.", markup=False)
+
+
+@app.command(help="Sao lưu toàn bộ cơ sở dữ liệu báo cáo (mọi bản báo cáo, tệp gốc, mã băm) vào một tệp .zip.")
+@_friendly
+def export(
+    db: Path | None = _db_option(),
+    out_file: Path | None = typer.Option(None, "--out", help="Tệp sao lưu cần ghi (mặc định: "
+                                         "sao-luu-bao-cao-<ngày>.zip trong thư mục hiện tại).", show_default=False),
+):
+    from .store import export_archive
+
+    path = _db_path(db)
+    target = out_file or Path(f"sao-luu-bao-cao-{dt.date.today():%Y-%m-%d}.zip")
+    summary = export_archive(path, target)
+    out.print(f"Đã sao lưu {_counted(summary.submissions, summary.agencies, summary.years)}, tệp gốc "
+              f"{_size(summary.original_bytes)}, từ {path} vào {target}; khôi phục bằng: kehoach import {target} "
+              "--db TỆP_MỚI", markup=False)
+
+
+@app.command("import", help="Khôi phục cơ sở dữ liệu báo cáo từ tệp sao lưu của kehoach export (vào tệp mới hoặc "
+                            "trống; không bao giờ ghi đè dữ liệu đã có).")
+@_friendly
+def import_(
+    archive: Path = typer.Argument(..., help="Tệp sao lưu .zip do kehoach export tạo ra.", show_default=False),
+    db: Path | None = _db_option(),
+):
+    from .store import import_archive
+
+    path = _db_path(db)
+    summary = import_archive(archive, path)
+    out.print(f"Đã khôi phục {_counted(summary.submissions, summary.agencies, summary.years)} từ {archive} vào "
+              f"{path}; mọi tệp gốc khớp mã băm sha256.", markup=False)

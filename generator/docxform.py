@@ -2,6 +2,17 @@
 
 Tags split across runs by Word are repaired with docxtpl's `patch_xml` (the same clean-up docxtpl applies before
 every render); we run it once per template instead of once per form. Static parts are copied byte for byte.
+
+A template edited by the office is validated before any form is written (`FormTemplate(...)` then `check`, used by
+`kehoach validate` and `kehoach pack`); every refusal names the template and the tag:
+
+* as the clerk sees it in Word (the text of each paragraph): a tag without its closing "}}"/"%}" in the same
+  paragraph, a closing mark without an opening one (a tag Word split in a way docxtpl cannot repair, or a typo);
+* after docxtpl's clean-up: a delimiter still outside a tag (split by something other than formatting runs);
+* Jinja: a block without its end tag or an end tag without its block, any other syntax error, a variable that the
+  form context does not have (checked statically, so a misspelt name inside an empty loop is caught too);
+* a trial render against sample agencies covering lead, partner and expired tasks and "Giao chung" notes (a
+  misspelt field such as `t.cod`), and the rendered parts must be well-formed XML.
 """
 
 from __future__ import annotations
@@ -9,10 +20,13 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
+import jinja2.meta
 from docxtpl import DocxTemplate
+from lxml import etree
 
 from . import ooxml
 from .errors import KehoachError
@@ -37,28 +51,199 @@ class FormTemplate:
         try:
             with zipfile.ZipFile(self.path) as zf:
                 entries = [(i.filename, zf.read(i)) for i in zf.infolist() if i.filename != ooxml.CUSTOM_PART]
-        except (OSError, zipfile.BadZipFile) as e:
-            raise TemplateInvalid(f'không đọc được mẫu "{self.path}": tệp không phải .docx hợp lệ ({e})') from e
+        except FileNotFoundError:
+            raise TemplateInvalid(f'không tìm thấy mẫu "{self.path}"; hãy kiểm tra đường dẫn --template') from None
+        except IsADirectoryError:
+            raise TemplateInvalid(f'"{self.path}" là một thư mục; hãy ghi --template là đường dẫn tới tệp mẫu '
+                                  ".docx") from None
+        except (OSError, zipfile.BadZipFile, EOFError, ValueError) as e:
+            raise TemplateInvalid(f'không đọc được mẫu "{self.path}": tệp không phải .docx hợp lệ '
+                                  f"({type(e).__name__}); hãy mở bằng Word và lưu lại dưới dạng .docx") from e
         env = _environment()
         self._parts: list[tuple[str, bytes | jinja2.Template]] = []
         names = [n for n, _ in entries]
-        if "word/document.xml" not in names:
-            raise TemplateInvalid(f'mẫu "{self.path}" không có phần nội dung word/document.xml')
+        missing = [n for n in ("word/document.xml", "[Content_Types].xml", "_rels/.rels") if n not in names]
+        if missing:
+            raise TemplateInvalid(f'mẫu "{self.path}" không phải văn bản Word đầy đủ (thiếu {missing[0]}); hãy mở mẫu '
+                                  "bằng Word và lưu lại dưới dạng .docx")
         data = dict(entries)
         ct, rels = ooxml.declare_custom_part(data["[Content_Types].xml"], data["_rels/.rels"])
         data["[Content_Types].xml"], data["_rels/.rels"] = ct, rels
+        self.tags: list[str] = []  # every tag as the clerk sees it in Word, in document order
+        self._sources: dict[str, str] = {}  # part -> the XML after docxtpl's clean-up
         for name in names:
             if _RENDERED.fullmatch(name):
-                xml = DocxTemplate.patch_xml(None, data[name].decode("utf-8"))
+                try:
+                    original = data[name].decode("utf-8")
+                except UnicodeDecodeError:
+                    raise TemplateInvalid(f'mẫu "{self.name}": phần {name} không phải văn bản UTF-8; hãy lưu lại mẫu '
+                                          "bằng Word dưới dạng .docx") from None
+                tags = self._visible_tags(original, name)
+                xml = DocxTemplate.patch_xml(None, original)
+                self._check_residue(xml, name)
                 try:
                     self._parts.append((name, env.from_string(xml)))
                 except jinja2.TemplateSyntaxError as e:
-                    raise TemplateInvalid(
-                        f'mẫu "{self.name}" ({name}) có thẻ Jinja sai: {e.message}; '
-                        "hãy sửa thẻ {{ ... }} hoặc {% ... %} trong Word"
-                    ) from e
+                    raise self._syntax_error(tags, name, e, env) from e
+                self.tags.extend(tags)
+                self._sources[name] = xml
             else:
                 self._parts.append((name, data[name]))
+
+    # ------------------------------------------------------------------------------------------ validation
+
+    def _refuse(self, tag: str, problem: str, action: str) -> TemplateInvalid:
+        shown = " ".join(tag.split())
+        if len(shown) > 80:
+            shown = shown[:77] + "..."
+        return TemplateInvalid(f'mẫu {self.name}: thẻ "{shown}" {problem}; {action}')
+
+    def _visible_tags(self, xml: str, part: str) -> list[str]:
+        """The tags of a part as seen in Word (text of each paragraph, runs joined); refuse unbalanced ones."""
+        try:
+            root = etree.fromstring(xml.encode("utf-8"), _PARSER)
+        except etree.XMLSyntaxError as e:
+            raise TemplateInvalid(f"mẫu {self.name}: phần {part} không phải XML hợp lệ ({e.msg}); hãy mở mẫu bằng Word "
+                                  "và lưu lại dưới dạng .docx") from None
+        tags: list[str] = []
+        for p in root.iter(_P):
+            text = "".join(t.text or "" for t in p.iter(_T) if _paragraph_of(t) is p)
+            tags.extend(self._scan(text))
+        return tags
+
+    def _scan(self, text: str) -> list[str]:
+        tags, pos = [], 0
+        fix = "hãy mở mẫu bằng Word, xóa thẻ và gõ lại liền một lần trên cùng một dòng, rồi chạy lại kehoach validate"
+        while True:
+            m = _OPEN.search(text, pos)
+            end = m.start() if m else len(text)
+            stray = _CLOSE.search(text, pos, end)
+            if stray:
+                start = text.find("{", max(pos, stray.start() - 40), stray.start())
+                fragment = text[start if start >= 0 else max(pos, stray.start() - 40):stray.end()]
+                opening = {"}}": "{{", "%}": "{%", "#}": "{#"}[stray.group()]
+                raise self._refuse(fragment, f'thiếu dấu mở "{opening}" (Word đã tách thẻ hoặc thẻ gõ thiếu)', fix)
+            if m is None:
+                return tags
+            closer = {"{{": "}}", "{%": "%}", "{#": "#}"}[m.group()]
+            close = text.find(closer, m.end())
+            following = _OPEN.search(text, m.end())
+            if close < 0 or (following and following.start() < close):
+                stop = following.start() if following else min(len(text), m.start() + 60)
+                raise self._refuse(text[m.start():stop], f'chưa có dấu đóng "{closer}" trong cùng đoạn văn', fix)
+            tags.append(text[m.start():close + 2])
+            pos = close + 2
+
+    def _check_residue(self, xml: str, part: str) -> None:
+        """A delimiter left outside a tag after docxtpl's clean-up: a split it could not repair."""
+        rest = _TAG.sub("", xml)
+        try:
+            root = etree.fromstring(rest.encode("utf-8"), _PARSER)
+        except etree.XMLSyntaxError:
+            return  # Jinja reports it below
+        for p in root.iter(_P):
+            text = "".join(t.text or "" for t in p.iter(_T) if _paragraph_of(t) is p)
+            if m := _ANY_DELIMITER.search(text):
+                raise self._refuse(text[max(0, m.start() - 40):m.end() + 40].strip(),
+                                   "bị Word tách ra nên không được nhận là thẻ",
+                                   "hãy mở mẫu bằng Word, xóa thẻ và gõ lại liền một lần (không định dạng riêng từng "
+                                   "phần), rồi chạy lại kehoach validate")
+
+    def _syntax_error(self, tags: list[str], part: str, e: jinja2.TemplateSyntaxError,
+                      env: jinja2.Environment) -> TemplateInvalid:
+        fix = "hãy sửa thẻ trong Word rồi chạy lại kehoach validate"
+        stack: list[tuple[str, str]] = []
+        for tag in tags:
+            if not tag.startswith("{%"):
+                continue
+            words = _plain(tag)[2:-2].strip("-+ \t\n").split()
+            keyword = words[0] if words else ""
+            if keyword in _BLOCKS and not (keyword == "set" and "=" in tag):
+                stack.append((keyword, tag))
+            elif keyword.startswith("end") and keyword[3:] in _BLOCKS:
+                if stack and stack[-1][0] != keyword[3:] and any(k == keyword[3:] for k, _ in stack):
+                    opened, opening = stack[-1]  # this block was left open: its end tag is missing
+                    return self._refuse(opening, f'không có thẻ đóng "{{% end{opened} %}}" (gặp "{tag}" trước)', fix)
+                if not stack or stack[-1][0] != keyword[3:]:
+                    return self._refuse(tag, "không khớp với thẻ mở nào", fix)
+                stack.pop()
+            elif keyword in ("else", "elif") and (not stack or stack[-1][0] not in ("if", "for")):
+                return self._refuse(tag, "nằm ngoài khối {% if %} hoặc {% for %}", fix)
+        if stack:
+            keyword, tag = stack[-1]
+            return self._refuse(tag, f'không có thẻ đóng "{{% end{keyword} %}}" tương ứng', fix)
+        for tag in tags:
+            plain = _plain(tag)
+            if plain.startswith("{%"):
+                words = plain[2:-2].strip("-+ ").split()
+                if words and words[0] in _BLOCKS and not (words[0] == "set" and "=" in plain):
+                    plain += f"{{% end{words[0]} %}}"
+                elif words and words[0] in ("else", "elif"):
+                    plain = "{% if x %}" + plain + "{% endif %}"
+                elif words and words[0].startswith("end"):
+                    continue
+            try:
+                env.from_string(plain)
+            except jinja2.TemplateSyntaxError as te:
+                return self._refuse(tag, f"sai cú pháp ({te.message})", fix)
+        return TemplateInvalid(f"mẫu {self.name}: phần {part} có thẻ Jinja sai ({e.message}); {fix}")
+
+    def _tag_using(self, name: str, attribute: bool = False) -> str:
+        pattern = re.compile(rf"\.{re.escape(name)}\b" if attribute else rf"(?<![\w.]){re.escape(name)}\b")
+        return next((t for t in self.tags if pattern.search(_plain(t)[2:-2])), name)
+
+    def check(self, plan, year: int) -> list[str]:
+        """Refuse a template that uses variables the form does not have, or that fails to render for sample
+        agencies of `year` (covering lead, partner and expired tasks and "Giao chung" notes). Returns the sample
+        agencies' names."""
+        from .assignments import assignments
+        from .forms import form_context, form_properties
+
+        samples, covered = [], set()
+        for at in assignments(plan, year):
+            context = form_context(plan, at, year)
+            features = {k for k in ("lead", "partner", "expired") if context[k]}
+            features |= {"via"} if any(r["via"] for k in ("lead", "partner", "expired") for r in context[k]) else set()
+            if features - covered or not samples:
+                samples.append((at, context))
+                covered |= features
+            if covered == {"lead", "partner", "expired", "via"}:
+                break
+        if not samples:
+            return []
+        known = set(samples[0][1]) | set(_environment().globals)
+        for part, source in self._sources.items():
+            unknown = sorted(jinja2.meta.find_undeclared_variables(_environment().parse(source)) - known)
+            if unknown:
+                raise self._refuse(self._tag_using(unknown[0]), f'dùng biến "{unknown[0]}" không có trong biểu mẫu',
+                                   f"các biến dùng được: {', '.join(sorted(samples[0][1]))} (xem README); hãy sửa "
+                                   "thẻ trong Word rồi chạy lại kehoach validate")
+        fields = ", ".join(next((r for _, c in samples for k in ("lead", "partner", "expired") for r in c[k]), {}))
+        for at, context in samples:
+            for part, template in self._parts:
+                if not isinstance(template, jinja2.Template):
+                    continue
+                try:
+                    rendered = template.render(context)
+                except jinja2.UndefinedError as e:
+                    attr = re.search(r"has no attribute '(.+?)'", e.message or "")
+                    name = attr[1] if attr else (re.search(r"'(.+?)' is undefined", e.message or "") or [None, ""])[1]
+                    raise self._refuse(self._tag_using(name, attribute=bool(attr)),
+                                       f'dùng trường "{name}" không có' if attr else f'dùng biến "{name}" không có',
+                                       (f"mỗi nhiệm vụ t có: {fields}" if attr else "xem danh sách biến trong README")
+                                       + "; hãy sửa thẻ trong Word rồi chạy lại kehoach validate") from e
+                except Exception as e:  # noqa: BLE001 - any template expression may fail on real data
+                    raise TemplateInvalid(f"mẫu {self.name}: không tạo được biểu mẫu của {at.agency.name} "
+                                          f"({type(e).__name__}: {e}); hãy kiểm tra các thẻ có phép tính hoặc bộ lọc "
+                                          "trong Word") from e
+                try:
+                    etree.fromstring(rendered.encode("utf-8"), _PARSER)
+                except etree.XMLSyntaxError as e:
+                    raise TemplateInvalid(f"mẫu {self.name}: sau khi thay các thẻ, phần {part} không còn là văn bản "
+                                          f"Word hợp lệ ({e.msg}); thường do thẻ {{%p ...%}} hoặc {{%tr ...%}} đặt sai "
+                                          "chỗ, hãy đặt mỗi thẻ này trên một dòng (hoặc một dòng bảng) riêng") from None
+            self.render(context, form_properties(plan, at, year))  # the whole package, as pack writes it
+        return [at.agency.name for at, _ in samples]
 
     def render(self, context: dict, properties: dict[str, str]) -> bytes:
         out: list[tuple[str, bytes]] = []
@@ -74,6 +259,43 @@ class FormTemplate:
                 out.append((name, part))
         out.append((ooxml.CUSTOM_PART, ooxml.custom_properties_xml(properties)))
         return write_zip(out)
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_P, _T = _W + "p", _W + "t"
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+_OPEN = re.compile(r"\{[{%#]")
+_CLOSE = re.compile(r"[}%#]\}")
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
+_ANY_DELIMITER = re.compile(r"\{[{%#]|[}%#]\}")
+_BLOCKS = ("for", "if", "macro", "call", "filter", "set", "with", "block", "raw", "autoescape")
+
+
+def _paragraph_of(el: etree._Element) -> etree._Element | None:
+    el = el.getparent()
+    while el is not None and el.tag != _P:
+        el = el.getparent()
+    return el
+
+
+def _plain(tag: str) -> str:
+    """A docxtpl tag as plain Jinja: "{%tr for t in lead %}" -> "{% for t in lead %}"."""
+    return re.sub(r"^(\{[{%#]-?)(?:tr|tc|p|r) ", r"\1 ", tag)
+
+
+@dataclass(frozen=True)
+class CheckedTemplate:
+    name: str
+    tags: int
+    samples: list[str]
+
+
+def check_template(path: str | Path, plan, year: int) -> CheckedTemplate:
+    """`kehoach validate`: compile the template and render it for sample agencies of `year`; TemplateInvalid names
+    the template and the tag."""
+    template = FormTemplate(path)
+    samples = template.check(plan, year)
+    return CheckedTemplate(template.name, len(template.tags), samples)
 
 
 def read_properties(docx: bytes) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 Forms are rendered one at a time and written straight to a staging folder (memory stays flat however many forms
 there are); with enough forms the work is shared by a process pool, in a fixed order, so the output is byte for
-byte the same as a single-process run. The staging folder replaces the previous pack only once it is complete.
+byte the same as a single-process run. The staging folder replaces the previous pack only once it is complete
+(`fsutil.build_dir`: atomic swap, recovery after a kill, never replacing a folder that is not a pack).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import hashlib
 import json
 import multiprocessing
 import os
-import shutil
+import signal
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,11 +21,12 @@ from .assignments import AgencyTasks, distribute
 from .docxform import FormTemplate
 from .errors import KehoachError
 from .forms import form_context, form_properties, receiver_name
-from .fsutil import replace_dir, staging_dir
+from .fsutil import build_dir, visible_entries, write_file
 from .model import Plan
 
 APPENDIX_FILE = "phu-luc.xlsx"
 MANIFEST_FILE = "manifest.json"
+SUMMARY_DIR = "tong-hop"  # `kehoach summary` writes here by default (replaced with the pack)
 POOL_THRESHOLD = 200  # below this many forms a process pool costs more than it saves
 
 
@@ -65,9 +67,7 @@ def _render_to(staging: str, indices: range) -> list[tuple[str, int]]:
     out = []
     for i in indices:
         data = _render(i)
-        name = form_file(_JOB["agencies"][i])
-        with open(os.path.join(staging, name), "wb") as f:
-            f.write(data)
+        write_file(os.path.join(staging, form_file(_JOB["agencies"][i])), data)
         out.append((hashlib.sha256(data).hexdigest(), len(data)))
     return out
 
@@ -85,7 +85,7 @@ def _serial(staging: Path | None, count: int, sink: Callable[[int, bytes], None]
     for i in range(count):
         data = _render(i)
         if staging is not None:
-            (staging / form_file(_JOB["agencies"][i])).write_bytes(data)
+            write_file(staging / form_file(_JOB["agencies"][i]), data)
         if sink is not None:
             sink(i, data)
         yield hashlib.sha256(data).hexdigest()
@@ -93,6 +93,10 @@ def _serial(staging: Path | None, count: int, sink: Callable[[int, bytes], None]
 
 def _render_to_star(args: tuple[str, range]) -> list[tuple[str, int]]:
     return _render_to(*args)
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _appendix_job() -> bytes:
@@ -109,7 +113,8 @@ def _assemble(plan: Plan, year: int, template: FormTemplate, staging: Path | Non
     count = len(pack.agencies)
     use_pool = staging is not None and jobs > 1 and count >= POOL_THRESHOLD
     _JOB.update(plan=plan, year=year, template=template, agencies=pack.agencies)
-    pool = multiprocessing.get_context("fork").Pool(jobs) if use_pool else None
+    # workers ignore Ctrl+C: the parent stops them and reports it in one sentence (no traceback per worker)
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_ignore_sigint) if use_pool else None
     try:
         if pool is not None:  # the appendix is built by one worker while the others render forms
             appendix = pool.apply_async(_appendix_job)
@@ -149,7 +154,7 @@ def _assemble(plan: Plan, year: int, template: FormTemplate, staging: Path | Non
     }
     for name, data in extra.items():
         if staging is not None:
-            (staging / name).write_bytes(data)
+            write_file(staging / name, data)
         else:
             pack.files[name] = data
     return pack
@@ -161,15 +166,20 @@ def build_pack(plan: Plan, year: int, template: FormTemplate,
     return _assemble(plan, year, template, None, 1, on_form)
 
 
+def _owned(folder: Path) -> None:
+    """Refuse to replace a folder that is not a kehoach pack (`--out` pointing at someone's documents)."""
+    names = visible_entries(folder)
+    if not names or MANIFEST_FILE in names or names == [SUMMARY_DIR]:
+        return
+    shown = ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+    raise KehoachError(f'thư mục "{folder}" đã có tệp không phải bộ biểu mẫu của kehoach ({shown}) nên không bị thay '
+                       "thế; hãy chọn một thư mục trống hoặc thư mục bộ biểu mẫu cũ bằng --out")
+
+
 def write_pack(plan: Plan, year: int, template: FormTemplate, out_dir: Path, jobs: int | None = None,
                on_form: Callable[[AgencyTasks], None] | None = None) -> Pack:
-    """Render the pack into a staging folder beside `out_dir`, then swap it in: the old pack stays until the new one
-    is complete, and a failure leaves no trace."""
-    staging = staging_dir(out_dir)
-    try:
-        pack = _assemble(plan, year, template, staging, jobs or jobs_default(), on_form)
-        replace_dir(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    return pack
+    """Render the pack into a staging folder beside `out_dir`, then swap it in (`fsutil.build_dir`): the old pack
+    stays until the new one is complete, a failure or a kill leaves no trace, and a folder that is not a pack is
+    never replaced."""
+    return build_dir(out_dir, lambda staging: _assemble(plan, year, template, staging, jobs or jobs_default(),
+                                                        on_form), owned=_owned)

@@ -8,6 +8,17 @@
 
 Default location: kehoach-data/bao-cao.sqlite3 under the current folder (never inside output/, which is
 regenerable); `--db FILE` or the environment variable KEHOACH_DB override it.
+
+Reliability (tests/test_reliability_db.py):
+
+* `check_database` opens the file read-only (`mode=ro`) and reports, never repairs: PRAGMA integrity_check, foreign
+  keys, the schema, every original against its sha256, versions 1..n per agency and year, entries of each submission.
+* `export_archive` writes everything needed to rebuild the database (every submission with its entries, sections,
+  warnings and original file, and their hashes) to one zip, the same bytes for the same database;
+  `import_archive` verifies the whole archive first, then restores it into a new or empty database in one
+  transaction (it never writes into a database that already holds submissions).
+* SQLite errors become one Vietnamese sentence (`StoreError`); `fatal` ones (busy, disk full, damaged, read-only)
+  stop an ingest run instead of failing every remaining file the same way.
 """
 
 from __future__ import annotations
@@ -16,12 +27,17 @@ import datetime as dt
 import hashlib
 import json
 import os
+import re
 import sqlite3
+import zipfile
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import KehoachError
-from .formreader import Entry, FormReading
+from .formreader import SECTIONS, STATUSES, Entry, FormReading
+from .fsutil import atomic_output, fault
 
 DEFAULT_DB = Path("kehoach-data") / "bao-cao.sqlite3"
 DB_ENV = "KEHOACH_DB"
@@ -66,7 +82,39 @@ CREATE INDEX IF NOT EXISTS submissions_by_agency ON submissions (plan, year, age
 
 
 class StoreError(KehoachError):
-    pass
+    """A database problem as one Vietnamese sentence; `fatal`: the database cannot be used now (stop the run)."""
+
+    def __init__(self, message: str, fatal: bool = False):
+        super().__init__(message)
+        self.fatal = fatal
+
+
+def describe_sqlite_error(e: sqlite3.Error, path: str | Path | None, *, opening: bool = False) -> StoreError:
+    """A SQLite error as what is wrong and what to do (`opening`: while opening the file; `path` None: unknown)."""
+    text = str(e).lower()
+    db = f'cơ sở dữ liệu "{path}"' if path else "cơ sở dữ liệu báo cáo"
+    if "locked" in text or "busy" in text:
+        return StoreError(f'{db} đang bận quá {BUSY_TIMEOUT_MS // 1000} giây (một người khác đang '
+                          "nhận biểu mẫu hoặc sao lưu); hãy chờ lệnh đó xong rồi chạy lại", fatal=True)
+    if "full" in text:
+        return StoreError(f'hết dung lượng đĩa khi ghi {db}; hãy giải phóng dung lượng đĩa rồi chạy '
+                          "lại (các báo cáo đã lưu không bị ảnh hưởng)", fatal=True)
+    if "readonly" in text or "read-only" in text:
+        return StoreError(f'không ghi được vào {db} (tệp hoặc thư mục chỉ cho phép đọc); hãy kiểm tra '
+                          "quyền ghi của tệp và thư mục chứa nó", fatal=True)
+    if "unable to open" in text:
+        return StoreError(f'không mở được tệp {db}; hãy kiểm tra đường dẫn --db (phải là một tệp, '
+                          "không phải thư mục) và quyền truy cập", fatal=True)
+    if opening and isinstance(e, sqlite3.DatabaseError):
+        return StoreError(f'không mở được {db}: tệp không phải cơ sở dữ liệu kehoach hoặc đã hỏng; '
+                          "hãy kiểm tra đường dẫn --db, hoặc khôi phục từ bản sao lưu bằng kehoach import", fatal=True)
+    if isinstance(e, sqlite3.DatabaseError) and not isinstance(e, (sqlite3.IntegrityError,
+                                                                   sqlite3.ProgrammingError)):
+        return StoreError(f'{db} bị hỏng hoặc không phải cơ sở dữ liệu của kehoach; hãy chạy '
+                          "kehoach check-db để xem chi tiết và khôi phục từ bản sao lưu bằng kehoach import",
+                          fatal=True)
+    return StoreError(f'lỗi {db} ({type(e).__name__}); hãy chạy kehoach check-db để kiểm tra',
+                      fatal=True)
 
 
 def default_path() -> Path:
@@ -113,6 +161,19 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def _sql(method):
+    """Translate SQLite errors of a Store method into a StoreError sentence."""
+
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.Error as e:
+            raise describe_sqlite_error(e, self.path) from e
+
+    wrapper.__name__, wrapper.__doc__ = method.__name__, method.__doc__
+    return wrapper
+
+
 class Store:
     def __init__(self, path: str | Path, *, create: bool = True):
         self.path = Path(path)
@@ -122,6 +183,10 @@ class Store:
                 raise StoreError(f'chưa có cơ sở dữ liệu "{self.path}"; hãy nhận biểu mẫu bằng lệnh kehoach ingest '
                                  "trước (hoặc chỉ đúng tệp bằng --db)")
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.is_dir():
+            raise StoreError(f'"{self.path}" là một thư mục; hãy ghi --db là đường dẫn tới tệp cơ sở dữ liệu, ví dụ '
+                             f"{DEFAULT_DB}")
+        self.conn = None
         try:
             self.conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -130,12 +195,16 @@ class Store:
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise StoreError(f'cơ sở dữ liệu "{self.path}" do phiên bản kehoach mới hơn tạo ra; hãy cập nhật '
-                                 "kehoach")
+                                 "kehoach", fatal=True)
             if version < SCHEMA_VERSION:
                 self.conn.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
-        except sqlite3.DatabaseError as e:
-            raise StoreError(f'không mở được cơ sở dữ liệu "{self.path}" ({e}); tệp không phải cơ sở dữ liệu '
-                             "kehoach hoặc đã hỏng") from e
+        except sqlite3.Error as e:
+            if self.conn is not None:
+                self.conn.close()
+            raise describe_sqlite_error(e, self.path, opening=True) from e
+        except StoreError:
+            self.conn.close()
+            raise
 
     def close(self) -> None:
         self.conn.close()
@@ -150,6 +219,12 @@ class Store:
 
     def add(self, reading: FormReading, original: bytes, filename: str, received_at: str | None = None) -> Added:
         """Store one submission in one transaction; the same file (sha256) twice is a no-op."""
+        try:
+            return self._add(reading, original, filename, received_at)
+        except sqlite3.Error as e:
+            raise describe_sqlite_error(e, self.path) from e
+
+    def _add(self, reading: FormReading, original: bytes, filename: str, received_at: str | None) -> Added:
         sha = hashlib.sha256(original).hexdigest()
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
@@ -178,6 +253,7 @@ class Store:
             )
             c.executemany("INSERT INTO sections (submission_id, section, text) VALUES (?, ?, ?)",
                           [(sid, name, text) for name, text in sorted(reading.sections.items())])
+            fault("in-transaction")  # test hook: a kill here must leave no trace of this submission
             c.execute("COMMIT")
         except BaseException:
             if c.in_transaction:
@@ -204,18 +280,21 @@ class Store:
                 "SELECT section, text FROM sections WHERE submission_id = ? ORDER BY section", (sid,)).fetchall())
         return Submission(*row[:9], warnings=tuple(json.loads(row[9])), entries=entries, sections=sections)
 
+    @_sql
     def get(self, submission_id: int) -> Submission:
         row = self.conn.execute(f"SELECT {self._COLUMNS} FROM submissions WHERE id = ?", (submission_id,)).fetchone()
         if row is None:
             raise KeyError(submission_id)
         return self._submission(row)
 
+    @_sql
     def original(self, submission_id: int) -> bytes:
         row = self.conn.execute("SELECT original FROM submissions WHERE id = ?", (submission_id,)).fetchone()
         if row is None:
             raise KeyError(submission_id)
         return bytes(row[0])
 
+    @_sql
     def submissions(self, plan: str, year: int, *, full: bool = False) -> list[Submission]:
         """Every version of every agency for a plan and year, by agency then version."""
         rows = self.conn.execute(
@@ -223,6 +302,7 @@ class Store:
             (plan, year)).fetchall()
         return [self._submission(r, full) for r in rows]
 
+    @_sql
     def history(self, plan: str, year: int, agency: str) -> list[Submission]:
         """All versions an agency sent for a plan and year, oldest first."""
         rows = self.conn.execute(
@@ -230,6 +310,7 @@ class Store:
             (plan, year, agency)).fetchall()
         return [self._submission(r) for r in rows]
 
+    @_sql
     def latest(self, plan: str, year: int) -> dict[str, Submission]:
         """The version that counts (the latest) of each agency that reported, by agency id."""
         rows = self.conn.execute(
@@ -239,6 +320,422 @@ class Store:
             "ORDER BY agency", (plan, year)).fetchall()
         return {r[4]: self._submission(r) for r in rows}
 
+    @_sql
     def dump(self) -> str:
         """The whole database as SQL text (for comparisons and backups)."""
         return "\n".join(self.conn.iterdump())
+
+
+# ------------------------------------------------------------------------------------------------ checking
+
+
+def _label(row_id: int, agency: str, year: object, version: object, filename: str) -> str:
+    return f'bản báo cáo số {row_id} ({agency}, năm {year}, phiên bản {version}, tệp "{filename}")'
+
+
+def connect_readonly(path: str | Path) -> sqlite3.Connection:
+    """A connection that cannot change the database file (SQLite URI `mode=ro`, and `query_only`)."""
+    path = Path(path)
+    if not path.exists():
+        raise StoreError(f'không tìm thấy cơ sở dữ liệu "{path}"; hãy chỉ đúng tệp bằng --db (mặc định {DEFAULT_DB})')
+    if path.is_dir():
+        raise StoreError(f'"{path}" là một thư mục; hãy ghi --db là đường dẫn tới tệp cơ sở dữ liệu, ví dụ '
+                         f"{DEFAULT_DB}")
+    conn = None
+    try:
+        conn = sqlite3.connect(path.absolute().as_uri() + "?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000,
+                               isolation_level=None)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA query_only = ON")
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as e:
+        if conn is not None:
+            conn.close()
+        raise describe_sqlite_error(e, path, opening=True) from e
+    return conn
+
+
+_COLUMNS_OF = {
+    "submissions": ["id", "plan", "plan_version", "year", "agency", "version", "sha256", "received_at", "filename",
+                    "original", "warnings"],
+    "entries": ["submission_id", "position", "task_id", "code", "role", "result", "status", "status_text", "note"],
+    "sections": ["submission_id", "section", "text"],
+}
+_SHA = re.compile(r"[0-9a-f]{64}")
+ROLES = ("lead", "partner", "expired", "")
+
+
+def _blob_sha256(conn: sqlite3.Connection, row_id: int) -> tuple[str, int]:
+    """sha256 and size of a stored original, read in chunks (originals can be up to 20 MB each)."""
+    digest, size = hashlib.sha256(), 0
+    with conn.blobopen("submissions", "original", row_id, readonly=True) as blob:
+        while chunk := blob.read(1024 * 1024):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+@dataclass
+class CheckReport:
+    path: Path
+    problems: list[str] = field(default_factory=list)
+    submissions: int = 0
+    agencies: int = 0  # distinct agencies
+    original_bytes: int = 0
+    years: tuple[int, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_database(path: str | Path, on_submission: Callable[[], None] | None = None) -> CheckReport:
+    """Verify the database without changing it (read-only connection); every problem is one Vietnamese sentence."""
+    report = CheckReport(Path(path))
+    conn = connect_readonly(path)
+    try:
+        conn.execute("BEGIN")  # one consistent snapshot, even while someone ingests
+        _check(conn, report, on_submission)
+        conn.execute("COMMIT")
+    except sqlite3.DatabaseError as e:
+        report.problems.append(f"không đọc được toàn bộ cơ sở dữ liệu, tệp bị hỏng (SQLite: {e})")
+    finally:
+        conn.close()
+    return report
+
+
+def _check(conn: sqlite3.Connection, report: CheckReport, on_submission: Callable[[], None] | None) -> None:
+    problems = report.problems
+    rows = [r[0] for r in conn.execute("PRAGMA integrity_check(20)").fetchall()]
+    if rows != ["ok"]:
+        problems.extend(f"cấu trúc tệp SQLite bị hỏng (integrity_check: {r})" for r in rows)
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version != SCHEMA_VERSION:
+        problems.append(f"phiên bản cấu trúc cơ sở dữ liệu là {version}, không phải {SCHEMA_VERSION} của kehoach này")
+    for table, expected in _COLUMNS_OF.items():
+        columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
+        if columns != expected:
+            problems.append(f'bảng "{table}" ' + ("không có" if not columns else
+                                                   f"có các cột {', '.join(columns)}, khác cấu trúc của kehoach"))
+    if any(p.startswith('bảng "') for p in problems):
+        return  # the rest of the checks read these tables
+    for table, rowid, parent, _ in conn.execute("PRAGMA foreign_key_check"):
+        problems.append(f'dòng {rowid} của bảng "{table}" trỏ tới bản báo cáo không tồn tại trong bảng "{parent}"')
+
+    agencies, years = set(), set()
+    for row_id, plan, year, agency, version, sha, filename, warnings, received in conn.execute(
+            "SELECT id, plan, year, agency, version, sha256, filename, warnings, received_at FROM submissions "
+            "ORDER BY id").fetchall():
+        label = _label(row_id, agency, year, version, filename)
+        report.submissions += 1
+        agencies.add(agency)
+        years.add(year)
+        try:
+            actual, size = _blob_sha256(conn, row_id)
+        except sqlite3.Error:
+            problems.append(f"{label}: không có tệp gốc (giá trị không phải dữ liệu nhị phân)")
+        else:
+            report.original_bytes += size
+            if actual != sha:
+                problems.append(f"{label}: tệp gốc không khớp mã băm sha256 đã ghi (tệp gốc đã bị thay đổi hoặc hỏng)")
+        if not isinstance(sha, str) or not _SHA.fullmatch(sha):
+            problems.append(f"{label}: mã băm sha256 đã ghi không hợp lệ")
+        try:
+            ok = isinstance(json.loads(warnings), list)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            problems.append(f"{label}: danh sách cảnh báo không đọc được")
+        try:
+            dt.datetime.fromisoformat(str(received).replace("Z", "+00:00"))
+        except ValueError:
+            problems.append(f'{label}: thời điểm nhận "{received}" không đọc được')
+        if on_submission is not None:
+            on_submission()
+    report.agencies = len(agencies)
+    report.years = tuple(sorted(y for y in years if isinstance(y, int)))
+
+    for plan, year, agency, versions in conn.execute(
+            "SELECT plan, year, agency, GROUP_CONCAT(version) FROM submissions GROUP BY plan, year, agency"):
+        numbers = sorted(int(v) for v in str(versions).split(","))
+        if numbers != list(range(1, len(numbers) + 1)):
+            problems.append(f"các phiên bản của {agency} năm {year} ({plan}) là {', '.join(map(str, numbers))}, "
+                            "không liên tục từ 1")
+    for row_id, agency, year, version, filename in conn.execute(
+            "SELECT id, agency, year, version, filename FROM submissions s WHERE NOT EXISTS "
+            "(SELECT 1 FROM entries e WHERE e.submission_id = s.id) ORDER BY id"):
+        problems.append(f"{_label(row_id, agency, year, version, filename)}: không có dòng nhiệm vụ nào (dữ liệu đọc "
+                        "từ biểu mẫu bị mất)")
+    for sid, count, low, high in conn.execute(
+            "SELECT submission_id, COUNT(*), MIN(position), MAX(position) FROM entries GROUP BY submission_id "
+            "ORDER BY submission_id"):
+        if (low, high) != (0, count - 1):
+            problems.append(f"bản báo cáo số {sid}: thứ tự các dòng nhiệm vụ bị đứt quãng")
+    marks = ",".join("?" * len(STATUSES))
+    for sid, task_id, status in conn.execute(
+            f"SELECT submission_id, task_id, status FROM entries WHERE status IS NOT NULL AND status NOT IN ({marks}) "
+            "ORDER BY submission_id, position", STATUSES):
+        problems.append(f'bản báo cáo số {sid}, nhiệm vụ {task_id}: tình trạng "{status}" không thuộc danh sách')
+    for sid, task_id, role in conn.execute(
+            f"SELECT submission_id, task_id, role FROM entries WHERE role NOT IN ({','.join('?' * len(ROLES))}) "
+            "ORDER BY submission_id, position", ROLES):
+        problems.append(f'bản báo cáo số {sid}, nhiệm vụ {task_id}: vai trò "{role}" không hợp lệ')
+    for sid, section in conn.execute(
+            f"SELECT submission_id, section FROM sections WHERE section NOT IN ({','.join('?' * len(SECTIONS))}) "
+            "ORDER BY submission_id", tuple(SECTIONS)):
+        problems.append(f'bản báo cáo số {sid}: phần "{section}" không phải phần của biểu mẫu')
+
+
+# ------------------------------------------------------------------------------------------------ backup archive
+
+ARCHIVE_FORMAT = "kehoach-sao-luu"
+ARCHIVE_VERSION = 1
+ARCHIVE_MANIFEST = "kehoach-sao-luu.json"
+ARCHIVE_README = "DOC-TRUOC.txt"
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+MAX_MANIFEST_BYTES = 1024 * 1024 * 1024
+_README_TEXT = """Tệp sao lưu cơ sở dữ liệu báo cáo của kehoach.
+
+kehoach-sao-luu.json: mọi bản báo cáo đã nhận (đơn vị, năm, phiên bản, thời điểm nhận theo giờ UTC, tên tệp, cảnh
+báo, kết quả từng nhiệm vụ, khó khăn, kiến nghị) và mã băm sha256 của tệp gốc.
+originals/<sha256>.docx: tệp gốc đơn vị gửi, giữ nguyên từng byte; tên tệp là mã băm sha256 của nội dung.
+
+Khôi phục: kehoach import TỆP_SAO_LƯU --db TỆP_CƠ_SỞ_DỮ_LIỆU_MỚI
+"""
+
+
+@dataclass(frozen=True)
+class ArchiveSummary:
+    submissions: int
+    agencies: int  # distinct agencies
+    original_bytes: int
+    years: tuple[int, ...]
+
+
+def _summary(records: list[dict], total: int) -> ArchiveSummary:
+    return ArchiveSummary(len(records), len({r["agency"] for r in records}), total,
+                          tuple(sorted({r["year"] for r in records})))
+
+
+def original_name(sha: str) -> str:
+    return f"originals/{sha}.docx"
+
+
+def _same_database(db: Path, other: Path) -> bool:
+    """`other` is the database file or one of its companions (-wal, -shm, -journal)."""
+    if not other.exists() and not db.exists():
+        return other.absolute() == db.absolute()
+    targets = {db.resolve()} | {db.resolve().with_name(db.resolve().name + s) for s in ("-wal", "-shm", "-journal")}
+    return other.resolve() in targets
+
+
+def _zipinfo(name: str, compress: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, _ZIP_DATE)
+    info.compress_type = compress
+    info.external_attr = 0o644 << 16
+    info.create_system = 3
+    return info
+
+
+def export_archive(db: str | Path, out: str | Path) -> ArchiveSummary:
+    """Write the whole database (submissions, entries, sections, originals, hashes) to one zip at `out`,
+    atomically; the same database gives the same bytes. The database is only read."""
+    db, out = Path(db), Path(out)
+    if _same_database(db, out):
+        raise StoreError(f'không ghi bản sao lưu đè lên chính cơ sở dữ liệu "{db}"; hãy chọn một tệp khác bằng --out')
+    output = (Path.cwd() / "output").resolve()
+    if output in out.resolve().parents:
+        raise StoreError(f'không ghi bản sao lưu "{out}" vào thư mục output/ (thư mục này được tạo lại và có thể bị '
+                         "thay thế); hãy chọn một thư mục khác bằng --out")
+    conn = connect_readonly(db)
+    try:
+        conn.execute("BEGIN")  # one snapshot: an ingest running meanwhile is either wholly in or wholly out
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version != SCHEMA_VERSION:
+            raise StoreError(f'cơ sở dữ liệu "{db}" không phải cơ sở dữ liệu kehoach (hoặc khác phiên bản); hãy chạy '
+                             "kehoach check-db")
+        records = []
+        for row in conn.execute(
+                "SELECT id, plan, plan_version, year, agency, version, sha256, received_at, filename, warnings "
+                "FROM submissions ORDER BY id").fetchall():
+            sid = row[0]
+            records.append({
+                "id": sid, "plan": row[1], "plan_version": row[2], "year": row[3], "agency": row[4],
+                "version": row[5], "sha256": row[6], "received_at": row[7], "filename": row[8],
+                "warnings": json.loads(row[9]), "original": original_name(row[6]),
+                "entries": [dict(zip(("position", "task_id", "code", "role", "result", "status", "status_text",
+                                      "note"), r)) for r in conn.execute(
+                    "SELECT position, task_id, code, role, result, status, status_text, note FROM entries "
+                    "WHERE submission_id = ? ORDER BY rowid", (sid,))],
+                "sections": [{"section": r[0], "text": r[1]} for r in conn.execute(
+                    "SELECT section, text FROM sections WHERE submission_id = ? ORDER BY rowid", (sid,))],
+            })
+        manifest = {
+            "format": ARCHIVE_FORMAT, "format_version": ARCHIVE_VERSION, "schema_version": SCHEMA_VERSION,
+            "submissions": records,
+        }
+        total = 0
+        with atomic_output(out) as f, zipfile.ZipFile(f, "w", allowZip64=True) as zf:
+            zf.writestr(_zipinfo(ARCHIVE_README, zipfile.ZIP_DEFLATED), _README_TEXT.encode("utf-8"))
+            zf.writestr(_zipinfo(ARCHIVE_MANIFEST, zipfile.ZIP_DEFLATED),
+                        (json.dumps(manifest, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
+            for rec in records:
+                data = bytes(conn.execute("SELECT original FROM submissions WHERE id = ?", (rec["id"],)).fetchone()[0])
+                if hashlib.sha256(data).hexdigest() != rec["sha256"]:
+                    raise StoreError(f"{_label(rec['id'], rec['agency'], rec['year'], rec['version'], rec['filename'])}"
+                                     ": tệp gốc không khớp mã băm sha256; chưa sao lưu, hãy chạy kehoach check-db")
+                total += len(data)
+                zf.writestr(_zipinfo(rec["original"], zipfile.ZIP_STORED), data)
+        conn.execute("COMMIT")
+    except (sqlite3.Error, ValueError) as e:
+        raise describe_sqlite_error(e, db) if isinstance(e, sqlite3.Error) else StoreError(
+            f'cơ sở dữ liệu "{db}" có dữ liệu không đọc được; hãy chạy kehoach check-db') from e
+    finally:
+        conn.close()
+    return _summary(records, total)
+
+
+def _bad_archive(archive: Path, what: str) -> StoreError:
+    return StoreError(f'tệp sao lưu "{archive}" không dùng được: {what}; hãy dùng đúng tệp do lệnh kehoach export tạo '
+                      "ra (không sửa, không giải nén rồi nén lại)")
+
+
+_RECORD_TYPES = {"id": int, "plan": str, "plan_version": str, "year": int, "agency": str, "version": int,
+                 "sha256": str, "received_at": str, "filename": str, "warnings": list, "original": str,
+                 "entries": list, "sections": list}
+_ENTRY_TYPES = {"position": int, "task_id": str, "code": str, "role": str, "result": str, "status": (str, type(None)),
+                "status_text": str, "note": str}
+_SECTION_TYPES = {"section": str, "text": str}
+
+
+def _typed(item: object, types: dict) -> bool:
+    return isinstance(item, dict) and set(item) == set(types) and all(
+        isinstance(item[k], t) and not (t is int and isinstance(item[k], bool)) for k, t in types.items())
+
+
+def _read_manifest(zf: zipfile.ZipFile, archive: Path) -> list[dict]:
+    try:
+        info = zf.getinfo(ARCHIVE_MANIFEST)
+    except KeyError:
+        raise _bad_archive(archive, f"không có {ARCHIVE_MANIFEST}") from None
+    if info.file_size > MAX_MANIFEST_BYTES:
+        raise _bad_archive(archive, f"{ARCHIVE_MANIFEST} quá lớn")
+    try:
+        manifest = json.loads(zf.read(info).decode("utf-8"))
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, UnicodeDecodeError, OSError) as e:
+        raise _bad_archive(archive, f"{ARCHIVE_MANIFEST} bị hỏng ({type(e).__name__})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != ARCHIVE_FORMAT:
+        raise _bad_archive(archive, "không phải tệp sao lưu của kehoach")
+    if manifest.get("format_version") != ARCHIVE_VERSION or manifest.get("schema_version") != SCHEMA_VERSION:
+        raise _bad_archive(archive, f"tệp do phiên bản kehoach khác tạo (định dạng {manifest.get('format_version')}, "
+                                    f"cấu trúc {manifest.get('schema_version')})")
+    records = manifest.get("submissions")
+    if not isinstance(records, list):
+        raise _bad_archive(archive, "danh sách bản báo cáo không đọc được")
+    ids, shas, keys = set(), set(), set()
+    for i, rec in enumerate(records):
+        where = f"bản ghi thứ {i + 1}"
+        if not _typed(rec, _RECORD_TYPES) or not all(_typed(e, _ENTRY_TYPES) for e in rec["entries"]) \
+                or not all(_typed(s, _SECTION_TYPES) for s in rec["sections"]) \
+                or not all(isinstance(w, str) for w in rec["warnings"]):
+            raise _bad_archive(archive, f"{where} thiếu thông tin hoặc sai kiểu dữ liệu")
+        if not _SHA.fullmatch(rec["sha256"]) or rec["original"] != original_name(rec["sha256"]):
+            raise _bad_archive(archive, f"{where} có mã băm sha256 không hợp lệ")
+        key = (rec["plan"], rec["year"], rec["agency"], rec["version"])
+        if rec["id"] in ids or rec["sha256"] in shas or key in keys:
+            raise _bad_archive(archive, f"{where} trùng với một bản ghi khác")
+        positions = [e["position"] for e in rec["entries"]]
+        if not positions or positions != list(range(len(positions))):
+            raise _bad_archive(archive, f"{where} có danh sách nhiệm vụ không liên tục")
+        if any(e["status"] is not None and e["status"] not in STATUSES or e["role"] not in ROLES
+               for e in rec["entries"]) or any(s["section"] not in SECTIONS for s in rec["sections"]):
+            raise _bad_archive(archive, f"{where} có tình trạng, vai trò hoặc phần không hợp lệ")
+        ids.add(rec["id"])
+        shas.add(rec["sha256"])
+        keys.add(key)
+    versions: dict[tuple, list[int]] = {}
+    for rec in records:
+        versions.setdefault((rec["plan"], rec["year"], rec["agency"]), []).append(rec["version"])
+    for (plan, year, agency), numbers in sorted(versions.items()):
+        if sorted(numbers) != list(range(1, len(numbers) + 1)):
+            raise _bad_archive(archive, f"các phiên bản của {agency} năm {year} không liên tục từ 1")
+    return records
+
+
+def _original(zf: zipfile.ZipFile, archive: Path, rec: dict) -> bytes:
+    from .formreader import MAX_FILE_BYTES
+
+    try:
+        info = zf.getinfo(rec["original"])
+    except KeyError:
+        raise _bad_archive(archive, f"thiếu tệp gốc {rec['original']} ({rec['agency']}, năm {rec['year']})") from None
+    if info.file_size > MAX_FILE_BYTES:
+        raise _bad_archive(archive, f"tệp gốc {rec['original']} lớn bất thường")
+    try:
+        data = zf.read(info)  # the zip's CRC-32 is checked at the end of the read
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as e:
+        raise _bad_archive(archive, f"tệp gốc {rec['original']} bị hỏng ({type(e).__name__})") from None
+    if hashlib.sha256(data).hexdigest() != rec["sha256"]:
+        raise _bad_archive(archive, f"tệp gốc {rec['original']} ({rec['agency']}, năm {rec['year']}) không khớp mã "
+                                    "băm sha256")
+    return data
+
+
+def import_archive(archive: str | Path, db: str | Path) -> ArchiveSummary:
+    """Restore an `export_archive` zip into a new (or empty) database: the whole archive is verified first (every
+    original against its sha256), then written in one transaction; a database holding submissions is never touched."""
+    archive, db = Path(archive), Path(db)
+    if not archive.is_file():
+        raise StoreError(f'không tìm thấy tệp sao lưu "{archive}"; hãy kiểm tra đường dẫn')
+    check_location(db)
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError):
+        raise _bad_archive(archive, "không đọc được tệp nén") from None
+    with zf:
+        records = _read_manifest(zf, archive)
+        total = sum(len(_original(zf, archive, rec)) for rec in records)  # verify everything before writing
+        refuse = StoreError(f'cơ sở dữ liệu "{db}" đã có báo cáo; kehoach không ghi đè dữ liệu đã có: hãy khôi phục '
+                            "vào một tệp mới bằng --db TỆP_MỚI")
+        if db.exists():
+            with Store(db, create=False) as store:
+                if store.conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]:
+                    raise refuse
+        with Store(db, create=True) as store:
+            c = store.conn
+            try:
+                c.execute("BEGIN IMMEDIATE")
+                try:
+                    if c.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]:
+                        raise refuse  # someone ingested meanwhile
+                    for rec in records:
+                        data = _original(zf, archive, rec)
+                        c.execute(
+                            "INSERT INTO submissions (id, plan, plan_version, year, agency, version, sha256, "
+                            "received_at, filename, original, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            (rec["id"], rec["plan"], rec["plan_version"], rec["year"], rec["agency"], rec["version"],
+                             rec["sha256"], rec["received_at"], rec["filename"], sqlite3.Binary(data),
+                             json.dumps(rec["warnings"], ensure_ascii=False)))
+                        c.executemany(
+                            "INSERT INTO entries (submission_id, position, task_id, code, role, result, status, "
+                            "status_text, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            [(rec["id"], e["position"], e["task_id"], e["code"], e["role"], e["result"], e["status"],
+                              e["status_text"], e["note"]) for e in rec["entries"]])
+                        c.executemany("INSERT INTO sections (submission_id, section, text) VALUES (?, ?, ?)",
+                                      [(rec["id"], s["section"], s["text"]) for s in rec["sections"]])
+                    fault("in-transaction")
+                    c.execute("COMMIT")
+                except BaseException:
+                    if c.in_transaction:
+                        c.execute("ROLLBACK")
+                    raise
+            except sqlite3.IntegrityError as e:
+                raise _bad_archive(archive, f"dữ liệu không nhất quán ({e})") from e
+            except sqlite3.Error as e:
+                raise describe_sqlite_error(e, db) from e
+    report = check_database(db)
+    if not report.ok:
+        raise StoreError(f'đã khôi phục vào "{db}" nhưng kiểm tra thấy {len(report.problems)} lỗi '
+                         f"({report.problems[0]}); "
+                         "hãy chạy kehoach check-db")
+    return _summary(records, total)

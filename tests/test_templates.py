@@ -1,0 +1,167 @@
+"""Templates edited by the office: `kehoach validate --template` refuses a broken Jinja tag, an unknown variable or a
+tag split in a way docxtpl cannot repair, naming the template and the tag; a tag Word split across formatting runs
+(which docxtpl repairs) renders correctly; `pack` refuses a broken template before writing anything. The broken
+templates are made here by editing the XML of templates/bao-cao-don-vi.docx in a temporary copy."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from generator.docxform import FormTemplate, TemplateInvalid
+from generator.paths import templates_dir
+from generator.ziputil import write_zip
+
+SOURCE = templates_dir() / "bao-cao-don-vi.docx"
+# a new run with its own formatting, as Word writes when part of a tag is typed or formatted differently
+RUN = '</w:t></w:r><w:r><w:rPr><w:b/><w:i w:val="0"/><w:sz w:val="26"/></w:rPr><w:t>'
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def edited(tmp_path: Path, name: str, change) -> Path:
+    """A copy of the office template with word/document.xml changed by `change(xml) -> xml`."""
+    with zipfile.ZipFile(SOURCE) as zf:
+        items = [(i.filename, zf.read(i)) for i in zf.infolist()]
+    out = []
+    for part, data in items:
+        if part == "word/document.xml":
+            new = change(data.decode("utf-8"))
+            assert new != data.decode("utf-8"), "the edit changed nothing"
+            data = new.encode("utf-8")
+        out.append((part, data))
+    path = tmp_path / f"{name}.docx"
+    path.write_bytes(write_zip(out))
+    return path
+
+
+def last(xml: str, old: str, new: str) -> str:
+    i = xml.rindex(old)
+    return xml[:i] + new + xml[i + len(old):]
+
+
+BROKEN = {
+    # name: (edit, the tag the message must show, words of the problem)
+    "the-ma-chua-dong": (lambda x: x.replace("{{ t.code }}", "{{ t.code", 1), "{{ t.code", 'chưa có dấu đóng "}}"'),
+    "for-khong-endfor": (lambda x: last(x, "{%tr endfor %}", ""), "{%tr for t in expired %}", "không có thẻ đóng"),
+    "endif-thua": (lambda x: x.replace("{{ opening }}", "{{ opening }}{% endif %}", 1), "{% endif %}",
+                   "không khớp với thẻ mở nào"),
+    "bien-khong-co": (lambda x: x.replace("{{ agency_header }}", "{{ ten_khong_co }}", 1), "{{ ten_khong_co }}",
+                      'biến "ten_khong_co" không có'),
+    "bien-trong-vong-lap-rong": (lambda x: x.replace("{{ t.via }}", "{{ t.via }}{{ ghi_chu_sai }}", 1),
+                                 "{{ ghi_chu_sai }}", 'biến "ghi_chu_sai" không có'),
+    "truong-khong-co": (lambda x: x.replace("{{ t.code }}", "{{ t.cod }}", 1), "{{ t.cod }}",
+                        'trường "cod" không có'),
+    "bo-loc-khong-co": (lambda x: x.replace("{{ agency_header }}", "{{ agency_header|viet_hoa }}", 1),
+                        "{{ agency_header|viet_hoa }}", "sai cú pháp"),
+    # split by Word with something between the braces that is not formatting: docxtpl cannot repair it
+    "tach-co-khoang-trang": (lambda x: x.replace(
+        "{{ agency_header }}", "{" + '</w:t></w:r><w:r><w:t xml:space="preserve"> </w:t></w:r><w:r><w:t>'
+        + "{ agency_header }}", 1), "{ { agency_header }}", 'thiếu dấu mở "{{"'),
+    "tach-sang-doan-khac": (lambda x: x.replace("{{ agency_header }}", "{{ agency" + "</w:t></w:r></w:p><w:p><w:r><w:t>"
+                                                + "_header }}", 1), "{{ agency", "trong cùng đoạn văn"),
+    "thieu-dau-mo": (lambda x: x.replace("{{ date_line }}", "date_line }}", 1), "date_line }}", 'thiếu dấu mở "{{"'),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_validate_refuses_a_broken_template_naming_it_and_the_tag(tmp_path, monkeypatch, name):
+    """`kehoach validate --template` (the command itself, run in-process for speed; test_pack_refuses... and
+    test_missing_or_unreadable_template run it as a process)."""
+    from typer.testing import CliRunner
+
+    from generator.cli import app
+
+    change, tag, words = BROKEN[name]
+    template = edited(tmp_path, name, change)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["validate", "--template", str(template)])
+    assert result.exit_code == 1 and result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    [line] = [line for line in result.output.splitlines() if line.startswith("Lỗi:")]
+    assert line.startswith(f'Lỗi: mẫu {name}.docx: thẻ "{tag}"'), line
+    assert words in line, line
+    assert "kehoach validate" in line  # what to do
+    assert not (tmp_path / "output").exists()
+
+
+@pytest.mark.parametrize("split", [
+    ["{{ agen", "cy_hea", "der }}"],  # Word's usual split: one tag over three runs
+    ["{", "{ agency_header }", "}"],  # even the braces in runs of their own
+])
+def test_a_tag_split_across_runs_is_repaired_and_renders(tmp_path, plan_2024, split):
+    template = edited(tmp_path, "tach", lambda x: x.replace("{{ agency_header }}", RUN.join(split), 1))
+    with zipfile.ZipFile(template) as zf:
+        assert "{{ agency_header }}" not in zf.read("word/document.xml").decode()
+    tpl = FormTemplate(template)
+    tpl.check(plan_2024, 2024)
+    from generator.assignments import assignments
+    from generator.forms import form_context, form_properties
+
+    at = next(a for a in assignments(plan_2024, 2024) if a.agency.id == "so-cong-thuong")
+    data = tpl.render(form_context(plan_2024, at, 2024), form_properties(plan_2024, at, 2024))
+    xml = zipfile.ZipFile(io.BytesIO(data)).read("word/document.xml").decode()
+    text = "".join(re.findall(r"<w:t[^>]*>([^<]*)</w:t>", xml))
+    assert "SỞ CÔNG THƯƠNG" in text
+    assert not re.search(r"\{\{|\}\}|\{%|%\}", text)
+    r = run("validate", "--template", str(template), cwd=tmp_path)
+    assert r.returncode == 0 and "Mẫu tach.docx hợp lệ" in r.stdout, r.stderr
+
+
+def test_a_loop_tag_split_across_runs_is_repaired(tmp_path, plan_2024):
+    template = edited(tmp_path, "vong-lap", lambda x: x.replace("{%tr for t in lead %}",
+                                                                 RUN.join(["{%tr for t ", "in lead %}"]), 1))
+    assert FormTemplate(template).check(plan_2024, 2024)
+
+
+def test_the_office_template_is_valid(tmp_path):
+    r = run("validate", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"Mẫu bao-cao-don-vi\.docx hợp lệ: \d+ thẻ, đã thử tạo biểu mẫu năm \d+ của ", r.stdout)
+
+
+def test_pack_refuses_a_broken_template_before_writing_anything(tmp_path):
+    template = edited(tmp_path, "hong", BROKEN["bien-trong-vong-lap-rong"][0])
+    r = run("pack", "--year", "2024", "--template", str(template), cwd=tmp_path)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert 'mẫu hong.docx: thẻ "{{ ghi_chu_sai }}"' in r.stderr
+    assert not (tmp_path / "output").exists()
+    previous = tmp_path / "bo-cu"
+    previous.mkdir()
+    (previous / "manifest.json").write_text("{}")
+    r = run("pack", "--year", "2024", "--template", str(template), "--out", "bo-cu", cwd=tmp_path)
+    assert r.returncode == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bo-cu", "hong.docx"]
+    assert [p.name for p in previous.iterdir()] == ["manifest.json"]
+
+
+@pytest.mark.parametrize("content, words", [
+    (None, "không tìm thấy mẫu"),
+    (b"not a zip", "không phải .docx hợp lệ"),
+    ("dir", "là một thư mục"),
+])
+def test_missing_or_unreadable_template(tmp_path, content, words):
+    path = tmp_path / "mau.docx"
+    if content == "dir":
+        path.mkdir()
+    elif content is not None:
+        path.write_bytes(content)
+    for args in (("validate", "--template", str(path)), ("pack", "--year", "2024", "--template", str(path))):
+        r = run(*args, cwd=tmp_path)
+        assert r.returncode == 1 and "Traceback" not in r.stderr
+        assert words in r.stderr and "mau.docx" in r.stderr
+    assert not (tmp_path / "output").exists()
+
+
+def test_template_error_names_template_in_the_library(tmp_path, plan_2024):
+    with pytest.raises(TemplateInvalid, match=r'mẫu x\.docx: thẻ "\{\{ t\.cod \}\}"'):
+        FormTemplate(edited(tmp_path, "x", BROKEN["truong-khong-co"][0])).check(plan_2024, 2024)
