@@ -35,7 +35,11 @@ def _plans(plan_dir: Path | None) -> tuple[Plan, Callable[[int], Plan]]:
 
     def for_year(year: int) -> Plan:
         if year not in cache:
-            cache[year] = _load(plan_dir, report_date(base, year))
+            when = report_date(base, year)
+            if all(d.date <= when for d in base.amendments):
+                cache[year] = base  # every amendment was in force by then: the same plan, no second load
+            else:
+                cache[year] = _load(plan_dir, when)
         return cache[year]
 
     return base, for_year
@@ -89,13 +93,12 @@ def _collect(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
 
 def _agency_name(p: Plan, year: int, agency_id: str) -> str:
     """The agency's name as on the year's reporting date (renamed agencies), else as in the registry."""
-    from .assignments import assignments
+    from .timeline import agency_at
 
-    for at in assignments(p, year):
-        if at.agency.id == agency_id:
-            return at.agency.name
-    return p.registry.name_of(agency_id) if agency_id in p.registry.agencies or agency_id in p.registry.groups \
-        else agency_id
+    reg = p.registry
+    if agency_id in reg.agencies or (agency_id in reg.groups and reg.groups[agency_id].generic):
+        return agency_at(reg, agency_id, report_date(p, year)).name
+    return reg.name_of(agency_id) if agency_id in reg.groups else agency_id
 
 
 def _local(received_at: str) -> dt.datetime:
@@ -109,8 +112,11 @@ def ingest(
     db: Path | None = _db_option(),
     year: int | None = typer.Option(None, "--year", help="Chỉ nhận biểu mẫu của năm này.", show_default=False),
     plan: Path | None = _plan_option(),
+    jobs: int | None = typer.Option(None, "--jobs", min=1, help="Số tiến trình đọc song song khi có nhiều tệp "
+                                    "(mặc định: số lõi CPU).", show_default=False),
 ):
-    from .formreader import FormRejected, load_file, read_form
+    from .formreader import read_many
+    from .pack import jobs_default
     from .store import StoreError
 
     p, for_year = _plans(plan)
@@ -120,37 +126,33 @@ def ingest(
         err.print(f"Lỗi: {path}: {message}", markup=False)
     added = duplicates = 0
     store = _open_store(db, create=True) if files else None
+    outcomes = read_many(files, p, expected_year=year, plan_for_year=for_year, jobs=jobs or jobs_default(),
+                         debug=_state["debug"])
     try:
-        for path in files:
+        for index, outcome in enumerate(outcomes):
+            path = outcome.path
+            if outcome.error:
+                failed += 1
+                message = {
+                    "rejected": outcome.message,
+                    "oserror": f"không đọc được tệp ({outcome.message})",
+                    "crash": f"không đọc được biểu mẫu ({outcome.message}); tệp bị hỏng hoặc không đúng biểu mẫu "
+                             "(thêm --debug để xem chi tiết)",
+                }[outcome.error]
+                err.print(f"Lỗi: {path}: {message}", markup=False)
+                continue
             try:
-                data = load_file(path)
-                reading = read_form(data, p, filename=path.name, expected_year=year, plan_for_year=for_year)
-                result = store.add(reading, data, path.name)
+                result = store.add(outcome.reading, outcome.data, path.name)
             except StoreError as e:
                 failed += 1
                 err.print(f"Lỗi: {path}: {e}", markup=False)
                 if e.fatal:  # the database cannot be used now: the remaining files would all fail the same way
-                    rest = len(files) - files.index(path) - 1
+                    rest = len(files) - index - 1
                     if rest:
                         failed += rest
                         err.print(f"Lỗi: dừng nhận, {rest} tệp còn lại chưa được nhận; các tệp đã nhận vẫn được lưu, "
                                   "hãy chạy lại lệnh sau khi khắc phục", markup=False)
                     break
-                continue
-            except FormRejected as e:
-                failed += 1
-                err.print(f"Lỗi: {path}: {e}", markup=False)
-                continue
-            except OSError as e:
-                failed += 1
-                err.print(f"Lỗi: {path}: không đọc được tệp ({e.strerror or e})", markup=False)
-                continue
-            except Exception as e:  # noqa: BLE001 - a malformed file must never stop the others
-                if _state["debug"]:
-                    raise
-                failed += 1
-                err.print(f"Lỗi: {path}: không đọc được biểu mẫu ({type(e).__name__}); tệp bị hỏng hoặc không đúng "
-                          "biểu mẫu (thêm --debug để xem chi tiết)", markup=False)
                 continue
             s = result.submission
             name = _agency_name(for_year(s.year), s.year, s.agency)
@@ -160,10 +162,11 @@ def ingest(
                           f"(nhận lúc {_local(s.received_at):%H:%M ngày %d/%m/%Y})", markup=False)
                 continue
             added += 1
-            out.print(f"Đã nhận: {path} — {name}, năm {s.year}, phiên bản {s.version}", markup=False)
-            for w in s.warnings:
-                out.print(f"    Cảnh báo: {w}", markup=False)
+            lines = [f"Đã nhận: {path} — {name}, năm {s.year}, phiên bản {s.version}"]
+            lines += [f"    Cảnh báo: {w}" for w in s.warnings]
+            out.file.write("\n".join(lines) + "\n")  # plain lines: thousands of files, no markup needed
     finally:
+        outcomes.close()
         if store is not None:
             store.close()
     total = f"Đã nhận {added} tệp mới, {duplicates} tệp đã có, {failed} lỗi"

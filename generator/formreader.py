@@ -25,7 +25,7 @@ import time
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -216,15 +216,17 @@ class _Package:
 _DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
+                          dtd_validation=False, remove_comments=True, remove_pis=True)
+
+
 def parse_xml(data: bytes, name: str = "XML") -> etree._Element:
     """Parse an XML part safely: no DTD, no entities, no network, no huge trees."""
     if _DTD.search(data):
         raise FormRejected(f'phần "{name}" có khai báo DOCTYPE/ENTITY, điều không có trong tệp Word thật; '
                            "tệp có thể độc hại (tấn công mở rộng thực thể XML)")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False,
-                             dtd_validation=False, remove_comments=True, remove_pis=True)
     try:
-        root = etree.fromstring(data, parser)
+        root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as e:
         raise FormRejected(f'phần "{name}" không phải XML hợp lệ ({e.msg}); tệp bị hỏng') from None
     tree = root.getroottree()
@@ -685,3 +687,68 @@ def read_form(data: bytes, plan: Plan, *, filename: str | None = None, expected_
 
 _VIA = re.compile(r"^\((Giao chung|Tiếp nhận từ)\b.*\)$", re.DOTALL)
 _COLUMN = {"code": "TT", "task": "Nhiệm vụ", "deliverable": "Sản phẩm", "timeframe": "Thời gian"}
+
+
+# ---------------------------------------------------------------------------------------------------------- many files
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What reading one file gave: the bytes and the reading, or the kind of failure and its message."""
+
+    path: Path
+    data: bytes = b""
+    reading: FormReading | None = None
+    error: str = ""  # "rejected" | "oserror" | "crash"
+    message: str = ""
+
+
+_MANY: dict = {}  # the job of read_many, inherited by forked workers (never pickled)
+POOL_MIN_FILES = 40  # below this many files a process pool costs more than it saves
+BATCH = 64  # files handed to the pool at a time: results never pile up in memory
+
+
+def _read_one(path: Path) -> Outcome:
+    job = _MANY
+    try:
+        data = load_file(path)
+        reading = read_form(data, job["plan"], filename=path.name, expected_year=job["year"],
+                            plan_for_year=job["plan_for_year"])
+        return Outcome(path, data, reading)
+    except FormRejected as e:
+        return Outcome(path, error="rejected", message=str(e))
+    except OSError as e:
+        return Outcome(path, error="oserror", message=e.strerror or str(e))
+    except Exception as e:  # noqa: BLE001 - a malformed file must never stop the others
+        if job.get("debug"):
+            raise
+        return Outcome(path, error="crash", message=type(e).__name__)
+
+
+def read_many(paths: list[Path], plan: Plan, *, expected_year: int | None = None,
+              plan_for_year: Callable[[int], Plan] | None = None, jobs: int = 1,
+              debug: bool = False) -> Iterator[Outcome]:
+    """Read many returned files, in order; with `jobs` > 1 and enough files, in forked worker processes."""
+    import multiprocessing
+    import signal
+
+    _MANY.update(plan=plan, year=expected_year, plan_for_year=plan_for_year, debug=debug)
+    try:
+        if jobs <= 1 or len(paths) < POOL_MIN_FILES:
+            for path in paths:
+                yield _read_one(path)
+            return
+        if plan_for_year is not None:  # load the years' plans once here, not once per worker
+            for outcome_year in {expected_year} - {None}:
+                plan_for_year(outcome_year)
+        ctx = multiprocessing.get_context("fork")
+        batches = [paths[start:start + BATCH] for start in range(0, len(paths), BATCH)]
+        with ctx.Pool(jobs, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)) as pool:
+            pending = pool.map_async(_read_one, batches[0])
+            for k in range(len(batches)):
+                done = pending.get()
+                if k + 1 < len(batches):  # the workers read the next batch while this one is stored
+                    pending = pool.map_async(_read_one, batches[k + 1])
+                yield from done
+    finally:
+        _MANY.clear()

@@ -172,17 +172,23 @@ def declare_custom_part(content_types: bytes, root_rels: bytes) -> tuple[bytes, 
     return ct.encode(), rels.encode()
 
 
+_SDT_PR, _TAG, _ALIAS, _VAL = (f"{{{W_NS}}}{n}" for n in ("sdtPr", "tag", "alias", "val"))
+_TITLE_TAG = re.compile(r"\[([^\[\]]+)\]$")
+
+
 def sdt_tag(sdt: etree._Element) -> str | None:
     """The tag of a content control: w:tag, or the "[...]" at the end of its title (see _sdt_pr)."""
-    pr = sdt.find(f"{{{W_NS}}}sdtPr")
+    pr = sdt.find(_SDT_PR)
     if pr is None:
         return None
-    tag = pr.find(f"{{{W_NS}}}tag")
-    if tag is not None and tag.get(f"{{{W_NS}}}val"):
-        return tag.get(f"{{{W_NS}}}val")
-    alias = pr.find(f"{{{W_NS}}}alias")
+    tag = pr.find(_TAG)
+    if tag is not None:
+        value = tag.get(_VAL)
+        if value:
+            return value
+    alias = pr.find(_ALIAS)
     if alias is not None:
-        m = re.search(r"\[([^\[\]]+)\]$", alias.get(f"{{{W_NS}}}val", ""))
+        m = _TITLE_TAG.search(alias.get(_VAL, ""))
         if m:
             return m.group(1)
     return None
