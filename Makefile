@@ -29,7 +29,7 @@ bench: $(STAMP)
 libreoffice:
 	@command -v soffice >/dev/null 2>&1 || { \
 	  echo "Cài LibreOffice cho các bài kiểm tra PDF..."; \
-	  apt-get update && apt-get install -y libreoffice-writer-nogui libreoffice-calc-nogui fonts-liberation2; }
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y libreoffice-writer-nogui libreoffice-calc-nogui fonts-liberation2; }
 
 clean:
 	rm -rf output $(VENV)
