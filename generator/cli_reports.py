@@ -18,7 +18,6 @@ from rich.table import Table
 from .cli import _friendly, _load, _plan_option, _state, app, err, out
 from .assignments import report_date
 from .errors import KehoachError
-from .forms import deadline
 from .fsutil import build_dir, visible_entries, write_file
 from .model import Plan
 from .vnformat import long_date
@@ -195,7 +194,7 @@ def _status_rows(p: Plan, year: int, db: Path | None, today: dt.date):
     for s in subs:
         first.setdefault(s.agency, s)
         last[s.agency] = s
-    due = deadline(p, year)
+    due = report_date(p, year)
     rows = []
     for agency in expected:
         s = last.get(agency.id)

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from .assignments import AgencyTasks, Assignment, receiver_at, report_date
 from .model import Plan
 from .vnformat import blank_date_line, long_date, short_date
 
 FORM_ID = "bao-cao-don-vi"
-
-
-def deadline(plan: Plan, year: int) -> dt.date:
-    return report_date(plan, year)
 
 
 def receiver_name(plan: Plan, year: int | None = None) -> str:
@@ -55,7 +49,7 @@ def form_context(plan: Plan, at: AgencyTasks, year: int) -> dict:
                    f"thực hiện năm {year} như sau:",
         "closing": f"Trên đây là báo cáo kết quả thực hiện năm {year} của {at.agency.name} theo {plan_ref} của "
                    f"{m.issuer}. "
-                   f"Báo cáo gửi {receiver} trước {long_date(deadline(plan, year))} để tổng hợp, báo cáo "
+                   f"Báo cáo gửi {receiver} trước {long_date(report_date(plan, year))} để tổng hợp, báo cáo "
                    f"{m.issuer_full}./.",
         "lead": [_row(a) for a in at.lead],
         "partner": [_row(a) for a in at.partner],

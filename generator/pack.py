@@ -63,12 +63,12 @@ def _render(index: int) -> bytes:
     return template.render(form_context(plan, at, year), form_properties(plan, at, year))
 
 
-def _render_to(staging: str, indices: range) -> list[tuple[str, int]]:
+def _render_to(staging: str, indices: range) -> list[str]:
     out = []
     for i in indices:
         data = _render(i)
         write_file(os.path.join(staging, form_file(_JOB["agencies"][i])), data)
-        out.append((hashlib.sha256(data).hexdigest(), len(data)))
+        out.append(hashlib.sha256(data).hexdigest())
     return out
 
 
@@ -91,7 +91,7 @@ def _serial(staging: Path | None, count: int, sink: Callable[[int, bytes], None]
         yield hashlib.sha256(data).hexdigest()
 
 
-def _render_to_star(args: tuple[str, range]) -> list[tuple[str, int]]:
+def _render_to_star(args: tuple[str, range]) -> list[str]:
     return _render_to(*args)
 
 
@@ -119,7 +119,7 @@ def _assemble(plan: Plan, year: int, template: FormTemplate, staging: Path | Non
         if pool is not None:  # the appendix is built by one worker while the others render forms
             appendix = pool.apply_async(_appendix_job)
             chunks = pool.imap(_render_to_star, [(str(staging), r) for r in _chunks(count, 25)])
-            digests: Iterator[str] = (digest for done in chunks for digest, _ in done)
+            digests: Iterator[str] = (digest for done in chunks for digest in done)
         else:
             sink = None if staging is not None else (
                 lambda i, data: pack.files.__setitem__(form_file(pack.agencies[i]), data))

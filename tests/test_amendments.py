@@ -189,13 +189,11 @@ def test_unknown_agency_in_an_added_task_points_at_the_amendment(plan_copy, tmp_
     assert f"{path}:{line_of(path, 'Sở Thương Mại')}:" in result.stderr and '"Sở Thương Mại"' in result.stderr
 
 
-def test_unknown_action_and_reused_id(plan_copy, tmp_path):
-    text = AMENDMENT.replace("action: retitle_group", "action: doi_ten").replace("id: nv36", "id: nv02")
-    path = write(plan_copy, "a.yaml", text)
-    result = run("validate", "--plan", str(plan_copy), cwd=tmp_path)
-    assert f"{path}:{line_of(path, 'action: doi_ten')}:" in result.stderr and '"doi_ten"' in result.stderr
+def test_unknown_action(plan_copy, tmp_path):
+    path = write(plan_copy, "a.yaml", AMENDMENT.replace("action: retitle_group", "action: doi_ten"))
     result = run("validate", "--plan", str(plan_copy), cwd=tmp_path)
     assert result.returncode == 1
+    assert f"{path}:{line_of(path, 'action: doi_ten')}:" in result.stderr and '"doi_ten"' in result.stderr
 
 
 def test_reused_task_id(plan_copy, tmp_path):
