@@ -16,6 +16,7 @@ from .model import Ref, Registry
 _SEPARATORS = re.compile(r"(?:[\s,;.]|\bvà\b|\bcùng\b)+")
 _WORD = re.compile(r"\w+")
 _TRAILING = re.compile(r"[^\w\s,;]+")
+_WORD_END = re.compile(r"(?<=\w)(?!\w)")
 _QUALIFIER = re.compile(r"\s*(?:có\s+)?liên\s+quan\b")
 _UNKNOWN_END = re.compile(r"[,;]|\svà\s")
 
@@ -40,7 +41,13 @@ class Resolver:
         for g in registry.groups.values():
             for n in (g.name, *g.aliases):
                 self._names[_key(n)] = (g.id, True)
-        self._max_words = max((len(_WORD.findall(n)) for n in self._names), default=0)
+        # Name lengths by the name's head (its text up to the end of its first word), longest first: at a position
+        # only the names that begin with the word found there are tried, instead of every span of words.
+        lengths: dict[str, set[int]] = {}
+        for n in self._names:
+            if m := _WORD.search(n):  # a name without a word can never end on a word boundary
+                lengths.setdefault(n[: m.end()], set()).add(len(n))
+        self._lengths = {head: tuple(sorted(ls, reverse=True)) for head, ls in lengths.items()}
         self._cache: dict[str, Resolution] = {}
 
     def resolve(self, wording: str) -> Resolution:
@@ -76,17 +83,32 @@ class Resolver:
         return Resolution(tuple(refs), tuple(unknown))
 
     def _match(self, key: str, pos: int) -> tuple[int, tuple[str, bool]] | None:
-        """The longest registry name starting at `pos` and ending on a word boundary: (end, target)."""
-        ends = []
-        for i, word in enumerate(_WORD.finditer(key, pos)):
-            if i >= self._max_words:
-                break
-            ends.append(word.end())
-            tail = _TRAILING.match(key, word.end())  # a name may end in punctuation: "......", ")"
-            if tail and tail.end() > word.end():
-                ends.append(tail.end())
-        for end in sorted(ends, reverse=True):
+        """The longest registry name starting at `pos` and ending on a word boundary: (end, target).
+
+        Only the names that begin with the word at `pos` are tried, longest first; the boundary is checked only
+        for a name that is there. (Every name has at most as many words as the longest one, so this finds the
+        same name as trying each span of up to that many words.)
+        """
+        word = _WORD.search(key, pos)
+        if word is None:
+            return None
+        for length in self._lengths.get(key[pos : word.end()], ()):
+            end = pos + length
+            if end > len(key):
+                continue  # the slice below would be cut short, and might be another (shorter) name
             target = self._names.get(key[pos:end])
-            if target is not None:
+            if target is not None and _ends_name(key, pos, end):
                 return end, target
         return None
+
+
+def _ends_name(key: str, pos: int, end: int) -> bool:
+    """Whether a name found at key[pos:end] ends on a word boundary: right after a word, or after punctuation that
+    directly follows a word (a name may end in "......" or ")")."""
+    if _WORD_END.match(key, end):
+        return True
+    last = None
+    for last in _WORD.finditer(key, pos, end):
+        pass
+    tail = _TRAILING.match(key, last.end()) if last else None
+    return tail is not None and tail.end() == end

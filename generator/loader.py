@@ -51,14 +51,15 @@ class _Source:
             self.error(line, "tệp không phải văn bản UTF-8; hãy lưu lại tệp với bảng mã UTF-8")
             return
         try:
-            self.data = _parse(text)
+            self.data, all_nfc = _parse(text)
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
             line = mark.line + 1 if mark else 0
             problem = getattr(e, "problem", None) or str(e)
             self.error(line, f"lỗi cú pháp YAML ({problem}); kiểm tra thụt lề, dấu hai chấm và dấu ngoặc kép")
             return
-        self._check_nfc(self.data, ())
+        if not all_nfc:  # rare: walk the data once more, to report each offending text with its path
+            self._check_nfc(self.data, ())
 
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.name, line, message))
@@ -110,50 +111,75 @@ class _Source:
             )
 
 
-def _parse(text: str) -> Any:
-    """YAML text -> plain data, straight from libyaml's event stream.
+def _parse(text: str) -> tuple[Any, bool]:
+    """YAML text -> (plain data, whether every text in it is already NFC), straight from libyaml's event stream.
 
     PyYAML's own `load` first builds a node graph of the whole file (about 25 times the file's size in memory);
     building the data from the events, with PyYAML's resolver and constructors for each scalar, keeps a
-    national-scale plan (thousands of tasks) flat in memory.
+    national-scale plan (thousands of tasks) flat in memory. Mapping keys come out as strings (YAML allows `1:` or
+    `true:` as keys; the schema names fields by string).
+
+    The NFC check rides along (one test per text, no second walk of the data): only whether some text is not NFC
+    is recorded, and the caller walks the data again to locate it in that rare case. This loop runs for every
+    event of the file, hence the inlined steps.
     """
     loader = _Loader(text)
-    constructors = yaml.SafeLoader.yaml_constructors
-    stack: list[Any] = []
-    keys: list[Any] = []
+    scalar = _ScalarBuilder(loader)
+    quoted_is_text = scalar.quoted_is_text
+    stack: list[Any] = []  # the open containers, innermost last
+    keys: list[Any] = []  # per open container: the mapping key waiting for its value (_NO_KEY if none)
+    mixed: list[bool] = []  # per open container: a mapping with some key that is not a string
     result: Any = None
-
-    def add(value: Any) -> None:
-        nonlocal result
-        if not stack:
-            result = value
-        elif isinstance(stack[-1], list):
-            stack[-1].append(value)
-        elif keys[-1] is _NO_KEY:
-            keys[-1] = value
-        else:
-            stack[-1][keys[-1]] = value
-            keys[-1] = _NO_KEY
-
+    all_nfc = True
     try:
         while (event := loader.get_event()) is not None:
-            if isinstance(event, yaml.ScalarEvent):
-                tag = event.tag if event.tag not in (None, "!") else loader.resolve(
-                    yaml.ScalarNode, event.value, event.implicit)
-                node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
-                add(constructors.get(tag, constructors[None])(_CONSTRUCTOR, node))
-            elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                stack.append([] if isinstance(event, yaml.SequenceStartEvent) else {})
+            kind = type(event)
+            if kind is yaml.ScalarEvent:
+                if quoted_is_text and event.tag is None and not event.implicit[0]:
+                    value = event.value  # quoted or block style: a string, as written (most texts of a plan)
+                else:
+                    value = scalar(event)
+                # ASCII text is always NFC, and isascii() is much cheaper than the normalization check.
+                if all_nfc and type(value) is str and not value.isascii():
+                    all_nfc = unicodedata.is_normalized("NFC", value)
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                stack.append({} if kind is yaml.MappingStartEvent else [])
                 keys.append(_NO_KEY)
-            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                mixed.append(False)
+                continue
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
                 keys.pop()
-                add(stack.pop())
-            elif isinstance(event, yaml.AliasEvent):
+                value = stack.pop()
+                if mixed.pop():
+                    # Keys made strings only now, once the mapping is complete: duplicate keys (`1:` then `true:`)
+                    # collapse exactly as in the mapping PyYAML builds.
+                    value = {str(k): v for k, v in value.items()}
+            elif kind is yaml.AliasEvent:
                 raise yaml.MarkedYAMLError(problem="không dùng được bí danh (*alias) trong dữ liệu kế hoạch",
                                            problem_mark=event.start_mark)
+            else:
+                continue  # stream and document start and end
+            # `value` is complete: it goes into the innermost open container, or is the document.
+            if not stack:
+                result = value
+            elif type(top := stack[-1]) is list:
+                top.append(value)
+            elif (key := keys[-1]) is _NO_KEY:
+                keys[-1] = value
+                if type(value) is not str:
+                    if isinstance(value, (dict, list)):
+                        raise yaml.MarkedYAMLError(problem="khóa phải là một chữ, không phải danh sách hay bảng",
+                                                   problem_mark=event.start_mark)
+                    mixed[-1] = True
+                elif value in top:
+                    raise yaml.MarkedYAMLError(problem=f'khóa "{value}" ghi hai lần trong cùng một mục',
+                                               problem_mark=event.start_mark)
+            else:
+                top[key] = value
+                keys[-1] = _NO_KEY
     finally:
         loader.dispose()
-    return _freeze_keys(result)
+    return result, all_nfc
 
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -161,13 +187,40 @@ _CONSTRUCTOR = yaml.SafeLoader("")
 _NO_KEY = object()
 
 
-def _freeze_keys(node: Any) -> Any:
-    """Mapping keys as strings (YAML allows `1:` or `true:` as keys; the schema names fields by string)."""
-    if isinstance(node, dict):
-        return {str(k): _freeze_keys(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_freeze_keys(v) for v in node]
-    return node
+class _ScalarBuilder:
+    """Scalar events -> values, exactly as PyYAML's resolver and SafeLoader's constructors make them.
+
+    Nearly every scalar of a plan is a string, for which the constructor just returns the scalar's text; so for a
+    string the ScalarNode and the constructor call are skipped. Plain scalars (`id`, `task`, `2025`) repeat a lot:
+    the resolver is asked once per distinct text. Every other scalar (numbers, dates, booleans, null, explicit
+    tags) still goes through PyYAML's constructor.
+    """
+
+    def __init__(self, loader: Any):
+        self._loader = loader
+        self._constructors = yaml.SafeLoader.yaml_constructors
+        self._tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+        self._str_tag = loader.DEFAULT_SCALAR_TAG
+        # The shortcuts hold while PyYAML's defaults do: no path resolvers (so a quoted or block scalar always
+        # resolves to str), and the stock str constructor (which returns the text as is).
+        self._quoted_is_str = not loader.yaml_path_resolvers
+        self._str_is_text = (self._constructors.get(self._str_tag)
+                             is yaml.constructor.SafeConstructor.construct_yaml_str)
+        # Whether an untagged quoted or block scalar is its text as is (`_parse` takes that shortcut itself).
+        self.quoted_is_text = self._quoted_is_str and self._str_is_text
+
+    def __call__(self, event: yaml.ScalarEvent) -> Any:
+        tag = event.tag
+        if tag is None or tag == "!":
+            implicit = event.implicit
+            if not implicit[0] and self._quoted_is_str:
+                tag = self._str_tag  # quoted or block style: the resolver's implicit types do not apply
+            elif (tag := self._tags.get((event.value, implicit))) is None:
+                tag = self._tags[event.value, implicit] = self._loader.resolve(yaml.ScalarNode, event.value, implicit)
+        if tag == self._str_tag and self._str_is_text:
+            return event.value
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        return self._constructors.get(tag, self._constructors[None])(_CONSTRUCTOR, node)
 
 
 AMENDMENTS_DIR = "amendments"
@@ -202,7 +255,9 @@ def load_plan(folder: str | Path, as_of: dt.date | None = None, *, report_year: 
     resolver = Resolver(registry)
     drafts = _drafts(raw_tasks, tasks_src)
     if len(applied) == len(amendments):
-        raw_tasks = None  # no second pass: let the raw models go before the plan is built (national-scale plans)
+        # No second pass: let the raw models go before the plan is built (national-scale plans); the drafts keep
+        # only the task models they read their fields from.
+        raw_tasks = None
     for amendment in amendments:  # validate every amendment, in force or not
         _apply(drafts, amendment)
     groups = _build_groups(drafts, resolver)
@@ -266,8 +321,26 @@ class _Field:
 
 @dataclass(slots=True)
 class _TaskDraft:
+    """A task as it stands after the amendments applied so far: its fields are those of `written` (the task as
+    tasks.yaml or the amendment adding it writes it, at `where` in `src`) but for those an amendment `changed`.
+
+    A `_Field` is made only for a field with a problem to report: a national-scale plan has tens of thousands of
+    fields, and as many long-lived objects would cost both their making and the cyclic collector's passes.
+    """
+
     id: str
-    fields: dict[str, _Field]
+    written: Any  # a schema model with the TASK_FIELDS as attributes
+    src: _Source
+    where: tuple
+    changed: dict[str, _Field]
+
+    def value(self, name: str) -> str:
+        changed = self.changed.get(name)
+        return getattr(self.written, name) if changed is None else changed.value
+
+    def field(self, name: str) -> _Field:
+        changed = self.changed.get(name)
+        return _Field(getattr(self.written, name), self.src, (*self.where, name)) if changed is None else changed
 
 
 @dataclass
@@ -292,7 +365,7 @@ def _drafts(raw: schema.RawTasksFile, src: _Source) -> _Drafts:
             if t.id in used:
                 src.error(src.line(*where, "id"), f'mã nhiệm vụ "{t.id}" bị trùng; mỗi nhiệm vụ phải có mã riêng')
             used.add(t.id)
-            tasks.append(_TaskDraft(t.id, {f: _Field(getattr(t, f), src, (*where, f)) for f in TASK_FIELDS}))
+            tasks.append(_TaskDraft(t.id, t, src, where, {}))
         if any(x.id == g.id for x in groups):
             src.error(src.line("groups", gi, "id"), f'mã nhóm "{g.id}" bị trùng')
         groups.append(_GroupDraft(g.id, _Field(g.title, src, ("groups", gi, "title")), tasks))
@@ -327,7 +400,7 @@ def _apply(drafts: _Drafts, a: _Amendment) -> None:
             for f in TASK_FIELDS:
                 value = getattr(c, f)
                 if value is not None:
-                    group.tasks[index].fields[f] = _Field(value, a, (*loc, f))
+                    group.tasks[index].changed[f] = _Field(value, a, (*loc, f))
         elif isinstance(c, schema.AddTask):
             gi = find_group(c.group)
             if gi is None:
@@ -345,7 +418,7 @@ def _apply(drafts: _Drafts, a: _Amendment) -> None:
                     continue
                 position = after + 1
             drafts.used_ids.add(c.id)
-            group.tasks.insert(position, _TaskDraft(c.id, {f: _Field(getattr(c, f), a, (*loc, f)) for f in TASK_FIELDS}))
+            group.tasks.insert(position, _TaskDraft(c.id, c, a, loc, {}))
         elif isinstance(c, schema.AddGroup):
             if find_group(c.id) is not None:
                 a.error(a.line(*loc, "id"), f'mã nhóm "{c.id}" đã có')
@@ -449,26 +522,24 @@ def _build_groups(drafts: _Drafts, resolver: Resolver) -> tuple[Group, ...]:
         tasks: list[Task] = []
         for ti, t in enumerate(g.tasks):
             code = f"{numeral}.{ti + 1}"
-            tf = t.fields["timeframe"]
             try:
-                schedule = parse_timeframe(tf.value)
+                schedule = parse_timeframe(t.value("timeframe"))
             except ValueError as e:
-                tf.error(str(e))
+                t.field("timeframe").error(str(e))
                 continue
             refs, unknown = {}, False
             for name in ("lead", "partners"):
-                res = resolver.resolve(t.fields[name].value)
+                res = resolver.resolve(t.value(name))
                 for text in res.unknown:
-                    t.fields[name].error(
+                    t.field(name).error(
                         f'không tìm thấy đơn vị "{text}" (nhiệm vụ {code}) trong agencies.yaml; '
                         "hãy sửa tên hoặc thêm tên này vào aliases của đơn vị"
                     )
                 unknown = unknown or bool(res.unknown)
                 refs[name] = res.refs
             if not refs["lead"] and not unknown:
-                t.fields["lead"].error(f"nhiệm vụ {code} chưa có đơn vị chủ trì")
-            v = {name: f.value for name, f in t.fields.items()}
-            tasks.append(Task(t.id, g.id, numeral, ti + 1, v["task"], v["lead"], v["partners"], v["deliverable"],
-                              schedule, refs["lead"], refs["partners"]))
+                t.field("lead").error(f"nhiệm vụ {code} chưa có đơn vị chủ trì")
+            tasks.append(Task(t.id, g.id, numeral, ti + 1, t.value("task"), t.value("lead"), t.value("partners"),
+                              t.value("deliverable"), schedule, refs["lead"], refs["partners"]))
         groups.append(Group(g.id, numeral, g.title.value, tuple(tasks)))
     return tuple(groups)
