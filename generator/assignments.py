@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import weakref
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from .model import Agency, Plan, Task
@@ -48,29 +49,45 @@ class Distribution:
     agencies: list[AgencyTasks]
     warnings: list[str] = field(default_factory=list)
 
+    @cached_property
+    def by_agency(self) -> dict[str, AgencyTasks]:
+        return {at.agency.id: at for at in self.agencies}
+
 
 def report_date(plan: Plan, year: int) -> dt.date:
     """The reporting deadline of `year`: the date agencies and the plan are taken as in force."""
     return dt.date(year, plan.meta.deadline_month, plan.meta.deadline_day)
 
 
-def task_roles(plan: Plan, task: Task, when: dt.date) -> dict[str, Assignment]:
-    """Every agency (or generic group form) a task reaches on `when`, with its single winning role."""
+def task_roles(plan: Plan, task: Task, when: dt.date,
+               reached: dict[tuple[str, bool], list[tuple[str, str | None]]] | None = None) -> dict[str, Assignment]:
+    """Every agency (or generic group form) a task reaches on `when`, with its single winning role.
+
+    `reached` remembers, across the tasks of one distribution, whom a mention reaches on `when` (agency id and the
+    name of the predecessor it answers for): a national plan mentions the same bodies thousands of times."""
     reg = plan.registry
+    reached = {} if reached is None else reached
     best: dict[str, tuple[tuple[int, int], Assignment]] = {}
     for role, refs in (("lead", task.lead_refs), ("partner", task.partner_refs)):
         for ref in refs:
             rank = _RANK[(role, ref.is_group)]
             via = ref.text if ref.is_group else None
-            for r in recipients(reg, ref.target, ref.is_group, when):
-                predecessor = None
-                if r.predecessor:
-                    event = ceasing_event(reg, r.predecessor, when) if r.predecessor in reg.agencies else None
-                    predecessor = name_before(reg, r.predecessor, event.date if event else when)
+            mention = (ref.target, ref.is_group)
+            if mention not in reached:
+                reached[mention] = [(r.id, _predecessor_name(plan, r.predecessor, when) if r.predecessor else None)
+                                    for r in recipients(reg, ref.target, ref.is_group, when)]
+            for agency_id, predecessor in reached[mention]:
                 key = (rank, 1 if predecessor else 0)
-                if r.id not in best or key < best[r.id][0]:
-                    best[r.id] = (key, Assignment(task, role, via, ref.related, predecessor))
+                if agency_id not in best or key < best[agency_id][0]:
+                    best[agency_id] = (key, Assignment(task, role, via, ref.related, predecessor))
     return {agency_id: a for agency_id, (_, a) in best.items()}
+
+
+def _predecessor_name(plan: Plan, predecessor: str, when: dt.date) -> str:
+    """The name under which a body that ceased by `when` was mentioned (as it was just before it ceased)."""
+    reg = plan.registry
+    event = ceasing_event(reg, predecessor, when) if predecessor in reg.agencies else None
+    return name_before(reg, predecessor, event.date if event else when)
 
 
 # distribute() is pure and called for every form read back; remember its result per (plan object, year).
@@ -92,12 +109,13 @@ def _distribute(plan: Plan, year: int) -> Distribution:
     when = report_date(plan, year)
     reg = plan.registry
     per: dict[str, dict[str, list[Assignment]]] = {}
+    reached: dict[tuple[str, bool], list[tuple[str, str | None]]] = {}
     warnings: list[str] = []
     for task in plan.tasks:
         status = task.timeframe.status(year)
         if status == "future":
             continue
-        roles = task_roles(plan, task, when)
+        roles = task_roles(plan, task, when, reached)
         if not any(r.role == "lead" for r in roles.values()):
             warnings.append(f"Nhiệm vụ {task.code} không còn đơn vị chủ trì nào tồn tại vào {when:%d/%m/%Y}.")
         for agency_id, a in roles.items():

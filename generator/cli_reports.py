@@ -125,47 +125,54 @@ def ingest(
         err.print(f"Lỗi: {path}: {message}", markup=False)
     added = duplicates = 0
     store = _open_store(db, create=True) if files else None
-    outcomes = read_many(files, p, expected_year=year, plan_for_year=for_year, jobs=jobs or jobs_default(),
-                         debug=_state["debug"])
+    batches = read_many(files, p, expected_year=year, plan_for_year=for_year, jobs=jobs or jobs_default(),
+                        debug=_state["debug"])
+    done = 0
     try:
-        for index, outcome in enumerate(outcomes):
-            path = outcome.path
-            if outcome.error:
-                failed += 1
-                message = {
-                    "rejected": outcome.message,
-                    "oserror": f"không đọc được tệp ({outcome.message})",
-                    "crash": f"không đọc được biểu mẫu ({outcome.message}); tệp bị hỏng hoặc không đúng biểu mẫu "
-                             "(thêm --debug để xem chi tiết)",
-                }[outcome.error]
-                err.print(f"Lỗi: {path}: {message}", markup=False)
-                continue
-            try:
-                result = store.add(outcome.reading, outcome.data, path.name)
+        for batch in batches:
+            done += len(batch)
+            readable = [o for o in batch if not o.error]
+            try:  # one transaction per batch: stored all together, and reported only once stored
+                stored = iter(store.add_many([(o.reading, o.data, o.path.name) for o in readable]) if readable
+                              else ())
             except StoreError as e:
-                failed += 1
-                err.print(f"Lỗi: {path}: {e}", markup=False)
+                failed += len(readable)
+                for o in readable:
+                    err.print(f"Lỗi: {o.path}: {e}", markup=False)
                 if e.fatal:  # the database cannot be used now: the remaining files would all fail the same way
-                    rest = len(files) - index - 1
+                    rest = len(files) - done
                     if rest:
                         failed += rest
                         err.print(f"Lỗi: dừng nhận, {rest} tệp còn lại chưa được nhận; các tệp đã nhận vẫn được lưu, "
                                   "hãy chạy lại lệnh sau khi khắc phục", markup=False)
                     break
                 continue
-            s = result.submission
-            name = _agency_name(for_year(s.year), s.year, s.agency)
-            if result.duplicate:
-                duplicates += 1
-                out.print(f"Bỏ qua (đã có): {path} — {name}, năm {s.year}, phiên bản {s.version} "
-                          f"(nhận lúc {_local(s.received_at):%H:%M ngày %d/%m/%Y})", markup=False)
-                continue
-            added += 1
-            lines = [f"Đã nhận: {path} — {name}, năm {s.year}, phiên bản {s.version}"]
-            lines += [f"    Cảnh báo: {w}" for w in s.warnings]
-            out.file.write("\n".join(lines) + "\n")  # plain lines: thousands of files, no markup needed
+            for outcome in batch:
+                path = outcome.path
+                if outcome.error:
+                    failed += 1
+                    message = {
+                        "rejected": outcome.message,
+                        "oserror": f"không đọc được tệp ({outcome.message})",
+                        "crash": f"không đọc được biểu mẫu ({outcome.message}); tệp bị hỏng hoặc không đúng biểu "
+                                 "mẫu (thêm --debug để xem chi tiết)",
+                    }[outcome.error]
+                    err.print(f"Lỗi: {path}: {message}", markup=False)
+                    continue
+                result = next(stored)
+                s = result.submission
+                name = _agency_name(for_year(s.year), s.year, s.agency)
+                if result.duplicate:
+                    duplicates += 1
+                    out.print(f"Bỏ qua (đã có): {path} — {name}, năm {s.year}, phiên bản {s.version} "
+                              f"(nhận lúc {_local(s.received_at):%H:%M ngày %d/%m/%Y})", markup=False)
+                    continue
+                added += 1
+                lines = [f"Đã nhận: {path} — {name}, năm {s.year}, phiên bản {s.version}"]
+                lines += [f"    Cảnh báo: {w}" for w in s.warnings]
+                out.file.write("\n".join(lines) + "\n")  # plain lines: thousands of files, no markup needed
     finally:
-        outcomes.close()
+        batches.close()
         if store is not None:
             store.close()
     total = f"Đã nhận {added} tệp mới, {duplicates} tệp đã có, {failed} lỗi"

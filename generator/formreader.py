@@ -27,12 +27,13 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 from lxml import etree
 
 from . import ooxml
-from .assignments import AgencyTasks, assignments
+from .assignments import AgencyTasks, distribute
 from .errors import KehoachError
 from .forms import FORM_ID
 from .model import Plan, Task
@@ -249,61 +250,138 @@ def _showing_placeholder(sdt: etree._Element) -> bool:
     return pr is not None and pr.find(W + "showingPlcHdr") is not None
 
 
-_SKIP = {W + n for n in ("del", "moveFrom", "delText", "instrText", "delInstrText", "sdtPr", "sdtEndPr", "rPr", "pPr",
-                         "fldData", "footnoteReference", "endnoteReference", "commentReference")}
-_SKIP.add(_MC + "AlternateContent")  # text boxes and drawings: not part of a cell's text
-
-
-def _inline_text(el: etree._Element, out: list[str]) -> None:
-    for child in el:
-        tag = child.tag
-        if not isinstance(tag, str) or tag in _SKIP:
-            continue
-        if tag == W + "t":
-            out.append(child.text or "")
-        elif tag in (W + "tab", W + "ptab"):
-            out.append("\t")
-        elif tag in (W + "br", W + "cr"):
-            out.append("\n")
-        elif tag == W + "noBreakHyphen":
-            out.append("-")
-        elif tag == W + "sym":
-            continue
-        elif tag == W + "sdt" and _showing_placeholder(child):
-            continue
-        else:
-            _inline_text(child, out)
-
-
 def _is_list(p: etree._Element) -> bool:
     num = p.find(f"{W}pPr/{W}numPr/{W}numId")
     return num is not None and num.get(W + "val", "0") != "0"
 
 
-def _para_text(p: etree._Element) -> str:
-    out: list[str] = []
-    _inline_text(p, out)
-    text = "".join(out)
-    if _is_list(p) and text.strip():
-        text = "- " + text.lstrip()
-    return text
+_SKIP = {W + n for n in ("del", "moveFrom", "delText", "instrText", "delInstrText", "sdtPr", "sdtEndPr", "rPr", "pPr",
+                         "fldData", "footnoteReference", "endnoteReference", "commentReference")}
+_SKIP.add(_MC + "AlternateContent")  # text boxes and drawings: not part of a cell's text
+# What makes a paragraph's text more than the concatenation of its w:t elements: characters written as elements,
+# skipped content (deletions, moves, drawings, fields, references) and placeholders (found separately).
+_SPECIAL = (*(W + n for n in ("tab", "ptab", "br", "cr", "noBreakHyphen", "sym", "del", "moveFrom", "delText",
+                              "instrText", "delInstrText", "fldData", "footnoteReference", "endnoteReference",
+                              "commentReference")), _MC + "AlternateContent")
 
 
-def _block_paragraphs(el: etree._Element, out: list[str], skip_placeholders: bool = True) -> None:
-    """Paragraph texts of a block container (cell, sdtContent, body), in document order."""
-    for child in el:
-        tag = child.tag
-        if tag == W + "p":
-            out.append(_para_text(child))
-        elif tag == W + "sdt":
-            if skip_placeholders and _showing_placeholder(child):
+def _parents(root: etree._Element, tag: str, up: int, parent_tag: str) -> Iterator[etree._Element]:
+    """The `parent_tag` elements `up` levels above each `tag` element (lxml's filtered iter runs in C)."""
+    for el in root.iter(tag):
+        for _ in range(up):
+            el = el.getparent()
+            if el is None:
+                break
+        if el is not None and el.tag == parent_tag:
+            yield el
+
+
+class _Doc:
+    """The text of one parsed document, read the way a person sees it.
+
+    A paragraph's text is its w:t text, tabs and breaks, without deleted or moved-away text, drawings and the grey
+    placeholder of an empty content control; a list item starts with "- ". The element-by-element walk that
+    implements this (`_inline`) is exact but slow in Python, so a few filtered passes over the tree (in C) first
+    find the content controls' tags, the placeholders, the list paragraphs and every paragraph holding anything
+    special; all other paragraphs - nearly all of a form - are read with lxml's itertext, which gives the same
+    text for anything Word or LibreOffice writes (w:t elements always sit in runs there).
+    """
+
+    def __init__(self, root: etree._Element):
+        self.root = root
+        self.tags = ooxml.sdt_tags(root)
+        self.placeholders = {sdt for sdt in _parents(root, W + "showingPlcHdr", 2, W + "sdt") if _showing_placeholder(sdt)}
+        self.lists = {p for p in _parents(root, W + "numId", 3, W + "p") if _is_list(p)}
+        self.special: set[etree._Element] = set()
+        for el in (*root.iter(*_SPECIAL), *self.placeholders):
+            if el.tag != W + "tab" or el.getparent().tag != W + "tabs":  # tab stops are paragraph properties
+                self.special.update(el.iterancestors(W + "p"))
+
+    def _inline(self, el: etree._Element, out: list[str]) -> None:
+        for child in el:
+            tag = child.tag
+            if not isinstance(tag, str) or tag in _SKIP:
                 continue
-            content = child.find(W + "sdtContent")
-            if content is not None:
-                _block_paragraphs(content, out, skip_placeholders)
-        elif tag in (W + "tbl", W + "tr", W + "tc", W + "customXml", W + "sdtContent", W + "ins", W + "moveTo",
-                     W + "smartTag"):
-            _block_paragraphs(child, out, skip_placeholders)
+            if tag == W + "t":
+                out.append(child.text or "")
+            elif tag in (W + "tab", W + "ptab"):
+                out.append("\t")
+            elif tag in (W + "br", W + "cr"):
+                out.append("\n")
+            elif tag == W + "noBreakHyphen":
+                out.append("-")
+            elif tag == W + "sym":
+                continue
+            elif tag == W + "sdt" and child in self.placeholders:
+                continue
+            else:
+                self._inline(child, out)
+
+    def walked_text(self, p: etree._Element) -> str:
+        """A paragraph's text by the exact walk (`para_text` without the fast path, and without the list mark)."""
+        out: list[str] = []
+        self._inline(p, out)
+        return "".join(out)
+
+    def para_text(self, p: etree._Element) -> str:
+        text = self.walked_text(p) if p in self.special else "".join(p.itertext(_T, with_tail=False))
+        if p in self.lists and text.strip():
+            text = "- " + text.lstrip()
+        return text
+
+    def block_paragraphs(self, el: etree._Element, out: list[str]) -> None:
+        """Paragraph texts of a block container (cell, sdtContent, body), in document order."""
+        for child in el.iterchildren(_P, _SDT, *_BLOCK_WRAPPERS):  # filtered in C: no properties, no bookmarks
+            tag = child.tag
+            if tag == _P:
+                out.append(self.para_text(child))
+            elif tag == _SDT:
+                if child in self.placeholders:
+                    continue
+                content = child.find(_SDT_CONTENT)
+                if content is not None:
+                    self.block_paragraphs(content, out)
+            else:
+                self.block_paragraphs(child, out)
+
+    def plain_text_is(self, tc: etree._Element, text: str) -> bool:
+        """Whether a cell of plain paragraphs holds `text`, word for word: one C call for the common case of a
+        prefilled cell left alone (False sends the caller to the exact reading)."""
+        if any(p in self.special for p in tc.iter(_P)):
+            return False
+        return _words("".join(tc.itertext(_T, with_tail=False))) == _words(text)
+
+    def cell_text(self, tc: etree._Element | None, placeholder: str | None = None) -> str:
+        if tc is None:
+            return ""
+        paras: list[str] = []
+        self.block_paragraphs(tc, paras)
+        return _tidy(paras, placeholder)
+
+    def paragraphs_of(self, el: etree._Element) -> list[str]:
+        """Paragraph texts of one body-level element (paragraph, block content control, ...)."""
+        if el.tag == W + "p":
+            return [self.para_text(el)]
+        if el.tag == W + "sdt":
+            content = el.find(W + "sdtContent")
+            if el in self.placeholders or content is None:
+                return []
+            el = content
+        out: list[str] = []
+        self.block_paragraphs(el, out)
+        return out
+
+    def has_kehoach_tag(self, el: etree._Element, own: str) -> bool:
+        """Whether `el` holds a content control of kehoach's other than `own`."""
+        for sdt in el.iter(W + "sdt"):
+            tag = self.tags.get(sdt)
+            if tag and "|" in tag and tag != own:
+                return True
+        return False
+
+
+_BLOCK_WRAPPERS = tuple(W + n for n in ("tbl", "tr", "tc", "customXml", "sdtContent", "ins", "moveTo", "smartTag"))
+_P, _T, _SDT, _SDT_CONTENT, _TC = (W + n for n in ("p", "t", "sdt", "sdtContent", "tc"))
 
 
 def _tidy(paras: list[str], placeholder: str | None) -> str:
@@ -325,14 +403,7 @@ def _tidy(paras: list[str], placeholder: str | None) -> str:
     return "\n".join(kept)
 
 
-def _cell_text(tc: etree._Element | None, placeholder: str | None = None) -> str:
-    if tc is None:
-        return ""
-    paras: list[str] = []
-    _block_paragraphs(tc, paras)
-    return _tidy(paras, placeholder)
-
-
+@lru_cache(maxsize=1 << 16)  # the plan's texts come back in every form that lists the task
 def _words(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
@@ -354,6 +425,7 @@ _STATUS_WORDS = {
 _STATUS_LOOKUP = {w: s for s, words in _STATUS_WORDS.items() for w in words}
 
 
+@lru_cache(maxsize=4096)
 def normalize_status(text: str) -> str | None:
     """One of STATUSES for a status picked or typed by hand ("đã hoàn thành", "HOÀN THÀNH", "hoan thanh"), else None."""
     return _STATUS_LOOKUP.get(fold(text))
@@ -365,12 +437,16 @@ def normalize_status(text: str) -> str | None:
 def _cells(tr: etree._Element) -> list[etree._Element]:
     """The cells of a row in order, looking through row-level wrappers (content controls, custom XML)."""
     out = []
-    for child in tr:
-        if child.tag == W + "tc":
+    for child in tr.iterchildren(_TC, *_ROW_WRAPPERS):
+        if child.tag == _TC:
             out.append(child)
-        elif child.tag in (W + "sdt", W + "customXml", W + "sdtContent"):
+        else:
             out.extend(_cells(child))
     return out
+
+
+_ROW_WRAPPERS = (_SDT, W + "customXml", _SDT_CONTENT)
+_LISTS = (W + "dropDownList", W + "comboBox")
 
 
 @dataclass
@@ -379,16 +455,15 @@ class _Row:
     cells: dict[str, etree._Element]  # kind -> w:tc
 
 
-def _task_rows(root: etree._Element, by_code: Mapping[str, Task], task_ids: Mapping[str, Task],
-               budget: _Budget) -> list[_Row]:
+def _task_rows(doc: _Doc, by_code: Mapping[str, Task], task_ids: Mapping[str, Task], budget: _Budget) -> list[_Row]:
     rows = []
-    for tr in root.iter(W + "tr"):
+    for tr in doc.root.iter(W + "tr"):
         budget.check()
         cells = _cells(tr)
         tagged: list[tuple[str, str, etree._Element]] = []  # (task id, kind, cell)
         for tc in cells:
-            for sdt in tc.iter(W + "sdt"):
-                tag = ooxml.sdt_tag(sdt)
+            for sdt in tc.iter(_SDT):
+                tag = doc.tags.get(sdt)
                 if not tag or "|" not in tag:
                     continue
                 task_id, kind = tag.split("|", 1)
@@ -402,7 +477,7 @@ def _task_rows(root: etree._Element, by_code: Mapping[str, Task], task_ids: Mapp
                 kinds.setdefault(kind, tc)
         if task_id is None and cells:
             # controls removed: recognise the row by the task code in its first cell ("II.11")
-            task = by_code.get(_words(_cell_text(cells[0])))
+            task = by_code.get(_words(doc.cell_text(cells[0])))
             task_id = task.id if task else None
         if task_id is None:
             continue
@@ -412,7 +487,7 @@ def _task_rows(root: etree._Element, by_code: Mapping[str, Task], task_ids: Mapp
         if "status" not in kinds:
             # LibreOffice drops both the tag and the title of a drop-down list: find it by its list
             for tc in cells:
-                if tc.find(f".//{W}dropDownList") is not None or tc.find(f".//{W}comboBox") is not None:
+                if next(tc.iter(*_LISTS), None) is not None:
                     kinds["status"] = tc
                     break
         rows.append(_Row(task_id, kinds))
@@ -431,29 +506,7 @@ def _body_child(el: etree._Element, body: etree._Element) -> etree._Element | No
     return el
 
 
-def _has_kehoach_tag(el: etree._Element, own: str) -> bool:
-    for sdt in el.iter(W + "sdt"):
-        tag = ooxml.sdt_tag(sdt)
-        if tag and "|" in tag and tag != own:
-            return True
-    return False
-
-
-def _paragraphs_of(el: etree._Element) -> list[str]:
-    """Paragraph texts of one body-level element (paragraph, block content control, ...)."""
-    if el.tag == W + "p":
-        return [_para_text(el)]
-    if el.tag == W + "sdt":
-        content = el.find(W + "sdtContent")
-        if _showing_placeholder(el) or content is None:
-            return []
-        el = content
-    out: list[str] = []
-    _block_paragraphs(el, out)
-    return out
-
-
-def _section_text(start: etree._Element, own_tag: str, placeholder: str) -> str:
+def _section_text(doc: _Doc, start: etree._Element, own_tag: str, placeholder: str) -> str:
     """The paragraphs from `start` on, until the next heading, table, closing sentence or another control."""
     paras: list[str] = []
     el: etree._Element | None = start
@@ -461,9 +514,9 @@ def _section_text(start: etree._Element, own_tag: str, placeholder: str) -> str:
     while el is not None:
         if el.tag in (W + "tbl", W + "sectPr"):
             break
-        if not first and _has_kehoach_tag(el, own_tag):
+        if not first and doc.has_kehoach_tag(el, own_tag):
             break
-        texts = _paragraphs_of(el)
+        texts = doc.paragraphs_of(el)
         if not first and texts:
             lead = texts[0].strip()
             if _HEADING.match(lead) or lead.startswith("Trên đây"):
@@ -474,13 +527,13 @@ def _section_text(start: etree._Element, own_tag: str, placeholder: str) -> str:
     return _tidy(paras, placeholder)
 
 
-def _sections(root: etree._Element) -> dict[str, str]:
-    body = root.find(W + "body")
+def _sections(doc: _Doc) -> dict[str, str]:
+    body = doc.root.find(W + "body")
     if body is None:
         return {}
     found: dict[str, etree._Element] = {}
-    for sdt in root.iter(W + "sdt"):
-        tag = ooxml.sdt_tag(sdt)
+    for sdt in doc.root.iter(W + "sdt"):
+        tag = doc.tags.get(sdt)
         if tag and tag.startswith("section|") and tag[8:] in SECTIONS and tag[8:] not in found:
             anchor = _body_child(sdt, body)
             if anchor is not None:
@@ -491,11 +544,11 @@ def _sections(root: etree._Element) -> dict[str, str]:
         if start is None:  # control deleted: start after the heading ("II. KHÓ KHĂN, VƯỚNG MẮC")
             key = fold(SECTIONS[name].split(",")[0])
             for p in body.iterchildren(W + "p"):
-                text = _para_text(p)
+                text = doc.para_text(p)
                 if _HEADING.match(text) and fold(text).split(" ", 1)[-1].startswith(key):
                     start = p.getnext()
                     break
-        out[name] = _section_text(start, f"section|{name}", PLACEHOLDERS[name]) if start is not None else ""
+        out[name] = _section_text(doc, start, f"section|{name}", PLACEHOLDERS[name]) if start is not None else ""
     return out
 
 
@@ -557,9 +610,9 @@ def _check_agency(plan: Plan, agency_id: str, year: int) -> AgencyTasks:
     reg = plan.registry
     if agency_id not in reg.agencies and agency_id not in reg.groups:
         raise FormRejected(f'đơn vị "{agency_id}" ghi trong biểu mẫu không có trong danh mục đơn vị của kế hoạch')
-    for at in assignments(plan, year):
-        if at.agency.id == agency_id:
-            return at
+    at = distribute(plan, year).by_agency.get(agency_id)
+    if at is not None:
+        return at
     raise FormRejected(f"{reg.name_of(agency_id)} không được giao báo cáo nhiệm vụ nào của Kế hoạch "
                        f"{plan.meta.number} năm {year}")
 
@@ -605,18 +658,19 @@ def read_form(data: bytes, plan: Plan, *, filename: str | None = None, expected_
     no_status: list[str] = []
     odd_status: list[str] = []
     duplicates: list[str] = []
-    for row in _task_rows(root, plan.task_by_code, tasks, budget):
+    doc = _Doc(root)
+    for row in _task_rows(doc, plan.task_by_code, tasks, budget):
         task = tasks[row.task_id]
         cells = row.cells
-        status_text = _cell_text(cells.get("status"), PLACEHOLDERS["status"]).replace("\n", " ").strip()
+        status_text = doc.cell_text(cells.get("status"), PLACEHOLDERS["status"]).replace("\n", " ").strip()
         entry = Entry(
             task_id=task.id,
             code=task.code,
             role=roles.get(task.id, ""),
-            result=_cell_text(cells.get("result"), PLACEHOLDERS["result"]),
+            result=doc.cell_text(cells.get("result"), PLACEHOLDERS["result"]),
             status=normalize_status(status_text) if status_text else None,
             status_text=status_text,
-            note=_cell_text(cells.get("note"), PLACEHOLDERS["note"]),
+            note=doc.cell_text(cells.get("note"), PLACEHOLDERS["note"]),
         )
         if task.id in entries:
             if entries[task.id].is_empty and not entry.is_empty:
@@ -629,8 +683,10 @@ def read_form(data: bytes, plan: Plan, *, filename: str | None = None, expected_
         for kind, text in official.items():
             if kind not in cells:
                 continue
+            if doc.plain_text_is(cells[kind], text):
+                continue
             paras: list[str] = []
-            _block_paragraphs(cells[kind], paras)
+            doc.block_paragraphs(cells[kind], paras)
             if kind == "task":  # the "(Giao chung: ...)" note is kehoach's, not the plan's wording
                 paras = [p for p in paras if not _VIA.match(p.strip())]
             if _words(" ".join(paras)) != _words(text):
@@ -680,7 +736,7 @@ def read_form(data: bytes, plan: Plan, *, filename: str | None = None, expected_
         year=year,
         agency=agency_id,
         entries=tuple(sorted(entries.values(), key=lambda e: order[e.task_id])),
-        sections=_sections(root),
+        sections=_sections(doc),
         warnings=tuple(warnings),
     )
 
@@ -727,8 +783,11 @@ def _read_one(path: Path) -> Outcome:
 
 def read_many(paths: list[Path], plan: Plan, *, expected_year: int | None = None,
               plan_for_year: Callable[[int], Plan] | None = None, jobs: int = 1,
-              debug: bool = False) -> Iterator[Outcome]:
-    """Read many returned files, in order; with `jobs` > 1 and enough files, in forked worker processes."""
+              debug: bool = False) -> Iterator[list[Outcome]]:
+    """Read many returned files, in order, in batches: one file at a time in this process, or, with `jobs` > 1 and
+    enough files, BATCH files at a time in forked worker processes (the caller stores one batch while the workers
+    read the next)."""
+    import gc
     import multiprocessing
     import signal
 
@@ -736,19 +795,27 @@ def read_many(paths: list[Path], plan: Plan, *, expected_year: int | None = None
     try:
         if jobs <= 1 or len(paths) < POOL_MIN_FILES:
             for path in paths:
-                yield _read_one(path)
+                yield [_read_one(path)]
             return
-        if plan_for_year is not None:  # load the years' plans once here, not once per worker
-            for outcome_year in {expected_year} - {None}:
-                plan_for_year(outcome_year)
+        # The first file is read here: it warms what every worker needs (the plan in force for its year, the year's
+        # distribution of tasks), so the forked workers inherit it instead of each computing it again.
+        first = _read_one(paths[0])
+        if first.reading is not None:
+            year = first.reading.year
+            distribute(plan_for_year(year) if plan_for_year else plan, year)
         ctx = multiprocessing.get_context("fork")
-        batches = [paths[start:start + BATCH] for start in range(0, len(paths), BATCH)]
+        batches = [paths[start:start + BATCH] for start in range(1, len(paths), BATCH)]
+        # The plan's objects (a national plan: millions) are exempted from garbage collection while the workers
+        # run: a worker's collector would otherwise walk them again and again, and copy every page it touches.
+        gc.freeze()
         with ctx.Pool(jobs, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)) as pool:
             pending = pool.map_async(_read_one, batches[0])
+            yield [first]
             for k in range(len(batches)):
                 done = pending.get()
                 if k + 1 < len(batches):  # the workers read the next batch while this one is stored
                     pending = pool.map_async(_read_one, batches[k + 1])
-                yield from done
+                yield done
     finally:
+        gc.unfreeze()
         _MANY.clear()

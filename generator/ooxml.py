@@ -9,8 +9,6 @@ import re
 from collections.abc import Iterable
 from html import escape
 
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from lxml import etree
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
@@ -21,6 +19,10 @@ _FMTID = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
 
 
 def _el(tag: str, **attrs: str) -> etree._Element:
+    # python-docx is imported here, not at the top: reading returned forms needs this module but not python-docx
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
     el = OxmlElement(tag)
     for k, v in attrs.items():
         el.set(qn(k), v)
@@ -80,7 +82,7 @@ def dropdown_sdt(runs: list[etree._Element], tag: str, title: str, items: Iterab
 def set_table_borders(tbl: etree._Element, val: str = "single", size: int = 4) -> None:
     """All borders of a table: val "single" (thin) or "nil" (none)."""
     pr = tbl.tblPr
-    for old in pr.findall(qn("w:tblBorders")):
+    for old in pr.findall(f"{{{W_NS}}}tblBorders"):
         pr.remove(old)
     borders = _el("w:tblBorders")
     for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
@@ -192,6 +194,33 @@ def sdt_tag(sdt: etree._Element) -> str | None:
         if m:
             return m.group(1)
     return None
+
+
+_SDT = f"{{{W_NS}}}sdt"
+
+
+def sdt_tags(root: etree._Element) -> dict[etree._Element, str]:
+    """The tag of every content control of a document that has one, by control, by the rule of `sdt_tag` (its
+    first w:tag, else the "[tag]" ending its title). lxml's filtered `iter` runs in C, so Python only visits the
+    controls' w:tag and w:alias elements."""
+    tags: dict[etree._Element, str] = {}
+    for el in root.iter(_TAG):
+        sdt = _control_of(el)
+        if sdt is not None and sdt not in tags and (value := el.get(_VAL)):
+            tags[sdt] = value
+    if any(sdt not in tags for sdt in root.iter(_SDT)):  # LibreOffice drops w:tag: the title keeps it
+        for el in root.iter(_ALIAS):
+            sdt = _control_of(el)
+            if sdt is not None and sdt not in tags and (m := _TITLE_TAG.search(el.get(_VAL, ""))):
+                tags[sdt] = m.group(1)
+    return tags
+
+
+def _control_of(prop: etree._Element) -> etree._Element | None:
+    """The content control (w:sdt) whose properties (w:sdtPr) hold `prop`."""
+    pr = prop.getparent()
+    sdt = pr.getparent() if pr is not None and pr.tag == _SDT_PR else None
+    return sdt if sdt is not None and sdt.tag == _SDT else None
 
 
 def read_custom_properties(xml: bytes) -> dict[str, str]:

@@ -219,47 +219,62 @@ class Store:
 
     def add(self, reading: FormReading, original: bytes, filename: str, received_at: str | None = None) -> Added:
         """Store one submission in one transaction; the same file (sha256) twice is a no-op."""
+        return self.add_many([(reading, original, filename)], received_at)[0]
+
+    def add_many(self, items: list[tuple[FormReading, bytes, str]], received_at: str | None = None) -> list[Added]:
+        """Store submissions (reading, original bytes, file name) in one transaction: all or none of them, with one
+        flush to disk for the lot instead of one per file. The same file (sha256) twice is a no-op."""
         try:
-            return self._add(reading, original, filename, received_at)
+            return self._add_many(items, received_at)
         except sqlite3.Error as e:
             raise describe_sqlite_error(e, self.path) from e
 
-    def _add(self, reading: FormReading, original: bytes, filename: str, received_at: str | None) -> Added:
-        sha = hashlib.sha256(original).hexdigest()
+    def _add_many(self, items: list[tuple[FormReading, bytes, str]], received_at: str | None) -> list[Added]:
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
         try:
-            row = c.execute("SELECT id FROM submissions WHERE sha256 = ?", (sha,)).fetchone()
-            if row:
-                c.execute("ROLLBACK")
-                return Added(self.get(row[0]), duplicate=True)
-            version = c.execute(
-                "SELECT COALESCE(MAX(version), 0) + 1 FROM submissions WHERE plan = ? AND year = ? AND agency = ?",
-                (reading.plan, reading.year, reading.agency),
-            ).fetchone()[0]
-            cur = c.execute(
-                "INSERT INTO submissions (plan, plan_version, year, agency, version, sha256, received_at, filename, "
-                "original, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (reading.plan, reading.plan_version, reading.year, reading.agency, version, sha,
-                 received_at or utc_now(), filename, sqlite3.Binary(original),
-                 json.dumps(list(reading.warnings), ensure_ascii=False)),
-            )
-            sid = cur.lastrowid
-            c.executemany(
-                "INSERT INTO entries (submission_id, position, task_id, code, role, result, status, status_text, note) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(sid, i, e.task_id, e.code, e.role, e.result, e.status, e.status_text, e.note)
-                 for i, e in enumerate(reading.entries)],
-            )
-            c.executemany("INSERT INTO sections (submission_id, section, text) VALUES (?, ?, ?)",
-                          [(sid, name, text) for name, text in sorted(reading.sections.items())])
-            fault("in-transaction")  # test hook: a kill here must leave no trace of this submission
+            added = [self._insert(reading, original, filename, received_at or utc_now())
+                     for reading, original, filename in items]
             c.execute("COMMIT")
         except BaseException:
             if c.in_transaction:
                 c.execute("ROLLBACK")
             raise
-        return Added(self.get(sid), duplicate=False)
+        return added
+
+    def _insert(self, reading: FormReading, original: bytes, filename: str, received_at: str) -> Added:
+        c = self.conn
+        sha = hashlib.sha256(original).hexdigest()
+        row = c.execute("SELECT id FROM submissions WHERE sha256 = ?", (sha,)).fetchone()
+        if row:
+            return Added(self.get(row[0]), duplicate=True)
+        version = c.execute(
+            "SELECT COALESCE(MAX(version), 0) + 1 FROM submissions WHERE plan = ? AND year = ? AND agency = ?",
+            (reading.plan, reading.year, reading.agency),
+        ).fetchone()[0]
+        warnings = json.dumps(list(reading.warnings), ensure_ascii=False)
+        cur = c.execute(
+            "INSERT INTO submissions (plan, plan_version, year, agency, version, sha256, received_at, filename, "
+            "original, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (reading.plan, reading.plan_version, reading.year, reading.agency, version, sha, received_at, filename,
+             sqlite3.Binary(original), warnings),
+        )
+        sid = cur.lastrowid
+        c.executemany(
+            "INSERT INTO entries (submission_id, position, task_id, code, role, result, status, status_text, note) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(sid, i, e.task_id, e.code, e.role, e.result, e.status, e.status_text, e.note)
+             for i, e in enumerate(reading.entries)],
+        )
+        sections = sorted(reading.sections.items())
+        c.executemany("INSERT INTO sections (submission_id, section, text) VALUES (?, ?, ?)",
+                      [(sid, name, text) for name, text in sections])
+        fault("in-transaction")  # test hook: a kill here must leave no trace of this transaction
+        # what was just written, as `get` would read it back (without reading it back)
+        submission = Submission(sid, reading.plan, reading.plan_version, reading.year, reading.agency, version, sha,
+                                received_at, filename, tuple(json.loads(warnings)), tuple(reading.entries),
+                                dict(sections))
+        return Added(submission, duplicate=False)
 
     # ------------------------------------------------------------------------------------------------ reading
 

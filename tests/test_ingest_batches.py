@@ -1,0 +1,100 @@
+"""Ingesting many files: read by a pool of worker processes and stored one batch per transaction. The result must be
+what a single process storing file by file gives, and a batch is stored whole or not at all."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from formfill import Fill, fill_form
+
+from generator.formreader import POOL_MIN_FILES, read_form
+from generator.fsutil import FAULT_ENV
+from generator.store import Store, check_database
+
+
+def kehoach(*args: str, cwd: Path, fault: str | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("KEHOACH_DB", FAULT_ENV)}
+    if fault:
+        env[FAULT_ENV] = fault
+    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300, env=env)
+
+
+@pytest.fixture(scope="module")
+def returned(forms_2024, tmp_path_factory) -> Path:
+    """Two rounds of every 2024 form (a first version and a corrected one) and one broken file in between."""
+    folder = tmp_path_factory.mktemp("returned")
+    for round_ in ("a", "b"):
+        (folder / round_).mkdir()
+        for agency, data in forms_2024.items():
+            fill = Fill(result=[f"Kết quả {agency} vòng {round_}"], status="Hoàn thành", note=round_)
+            task = re.search(rb"(nv\d+)\|result", _document(data)).group(1).decode()  # its first task
+            (folder / round_ / f"{agency}.docx").write_bytes(fill_form(data, {task: fill}))
+    (folder / "a" / "hong.docx").write_bytes(b"not a zip")
+    assert len(list(folder.rglob("*.docx"))) >= POOL_MIN_FILES  # enough for the pool
+    return folder
+
+
+def _document(data: bytes) -> bytes:
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return zf.read("word/document.xml")
+
+
+def _contents(db: Path) -> list[tuple]:
+    with Store(db, create=False) as store:
+        subs = [s for year in (2024,) for s in store.submissions("khanh-hoa-1627", year, full=True)]
+    return [(s.agency, s.version, s.sha256, s.filename, s.warnings, s.entries, s.sections) for s in subs]
+
+
+def test_pooled_ingest_stores_and_reports_what_a_single_process_does(returned, tmp_path):
+    one = kehoach("ingest", str(returned / "a"), str(returned / "b"), "--db", "one.sqlite3", "--jobs", "1",
+                  cwd=tmp_path)
+    two = kehoach("ingest", str(returned / "a"), str(returned / "b"), "--db", "two.sqlite3", "--jobs", "2",
+                  cwd=tmp_path)
+    assert one.returncode == two.returncode == 1  # the broken file
+    assert one.stdout.replace("one.sqlite3", "two.sqlite3") == two.stdout  # same lines, same order
+    assert one.stderr == two.stderr and "hong.docx" in two.stderr
+    files = len(list(returned.rglob("*.docx")))
+    assert f"Đã nhận {files - 1} tệp mới, 0 tệp đã có, 1 lỗi" in two.stdout
+    assert _contents(tmp_path / "one.sqlite3") == _contents(tmp_path / "two.sqlite3")
+    versions = {(agency, version) for agency, version, *_ in _contents(tmp_path / "two.sqlite3")}
+    assert ("so-cong-thuong", 2) in versions  # round b is the second version
+    again = kehoach("ingest", str(returned / "a"), str(returned / "b"), "--db", "two.sqlite3", cwd=tmp_path)
+    assert f"Đã nhận 0 tệp mới, {files - 1} tệp đã có, 1 lỗi" in again.stdout
+
+
+def test_a_batch_is_stored_whole_or_not_at_all(returned, tmp_path):
+    """Killed while storing the second batch (files 2.. of the pool): only the first file's transaction remains."""
+    r = kehoach("ingest", str(returned / "a"), str(returned / "b"), "--db", "bc.sqlite3", "--jobs", "2",
+                cwd=tmp_path, fault="kill:in-transaction:20")
+    assert r.returncode == -signal.SIGKILL
+    with sqlite3.connect(f"file:{tmp_path / 'bc.sqlite3'}?mode=ro", uri=True) as c:
+        assert c.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1
+    assert check_database(tmp_path / "bc.sqlite3").ok
+    r = kehoach("ingest", str(returned / "a"), str(returned / "b"), "--db", "bc.sqlite3", cwd=tmp_path)
+    files = len(list(returned.rglob("*.docx")))
+    assert f"Đã nhận {files - 2} tệp mới, 1 tệp đã có, 1 lỗi" in r.stdout
+
+
+def test_add_many_returns_what_is_stored(plan_2024, forms_2024, tmp_path):
+    a = fill_form(forms_2024["so-cong-thuong"], {"nv14": Fill(result=["Một", "Hai"], bullets=["Ba"],
+                                                                   status="Hoàn thành")},
+                  {"kho-khan": ["Thiếu kinh phí."]})
+    b = fill_form(forms_2024["so-cong-thuong"], {"nv14": Fill(result=["Bản sửa"], status="Đang thực hiện")})
+    with Store(tmp_path / "bc.sqlite3") as store:
+        added = store.add_many([(read_form(a, plan_2024), a, "a.docx"), (read_form(b, plan_2024), b, "b.docx"),
+                                (read_form(a, plan_2024), a, "a-lan-nua.docx")])
+        assert [x.duplicate for x in added] == [False, False, True]
+        assert [x.submission.version for x in added] == [1, 2, 1]
+        for x in added:
+            assert x.submission == store.get(x.submission.id)
