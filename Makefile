@@ -24,6 +24,7 @@ test: $(STAMP) libreoffice
 
 ## make bench: throughput and memory figures (see benchmarks/run.py); not part of the tests
 bench: $(STAMP)
+	$(PY) -m compileall -q generator  # cold start as installed (bytecode written even if PYTHONDONTWRITEBYTECODE is set)
 	$(PY) benchmarks/run.py
 
 libreoffice:

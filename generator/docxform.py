@@ -70,7 +70,8 @@ class FormTemplate:
         ct, rels = ooxml.declare_custom_part(data["[Content_Types].xml"], data["_rels/.rels"])
         data["[Content_Types].xml"], data["_rels/.rels"] = ct, rels
         self.tags: list[str] = []  # every tag as the clerk sees it in Word, in document order
-        self._sources: dict[str, str] = {}  # part -> the XML after docxtpl's clean-up
+        self._globals = set(env.globals)
+        self._undeclared: dict[str, set[str]] = {}  # part -> the variables it looks up in the form context
         for name in names:
             if _RENDERED.fullmatch(name):
                 try:
@@ -82,11 +83,14 @@ class FormTemplate:
                 xml = DocxTemplate.patch_xml(None, original)
                 self._check_residue(xml, name)
                 try:
-                    self._parts.append((name, env.from_string(xml)))
+                    # parsed once: the same syntax tree gives the variables it uses and the compiled template
+                    ast = env.parse(xml)
+                    self._undeclared[name] = jinja2.meta.find_undeclared_variables(ast)
+                    template = env.from_string(ast)
                 except jinja2.TemplateSyntaxError as e:
                     raise self._syntax_error(tags, name, e, env) from e
+                self._parts.append((name, template))
                 self.tags.extend(tags)
-                self._sources[name] = xml
             else:
                 self._parts.append((name, data[name]))
 
@@ -211,20 +215,21 @@ class FormTemplate:
                 break
         if not samples:
             return []
-        known = set(samples[0][1]) | set(_environment().globals)
-        for part, source in self._sources.items():
-            unknown = sorted(jinja2.meta.find_undeclared_variables(_environment().parse(source)) - known)
+        known = set(samples[0][1]) | self._globals
+        for part, names in self._undeclared.items():
+            unknown = sorted(names - known)
             if unknown:
                 raise self._refuse(self._tag_using(unknown[0]), f'dùng biến "{unknown[0]}" không có trong biểu mẫu',
                                    f"các biến dùng được: {', '.join(sorted(samples[0][1]))} (xem README); hãy sửa "
                                    "thẻ trong Word rồi chạy lại kehoach validate")
         fields = ", ".join(next((r for _, c in samples for k in ("lead", "partner", "expired") for r in c[k]), {}))
         for at, context in samples:
+            rendered: dict[str, bytes] = {}
             for part, template in self._parts:
                 if not isinstance(template, jinja2.Template):
                     continue
                 try:
-                    rendered = template.render(context)
+                    text = template.render(context)
                 except jinja2.UndefinedError as e:
                     attr = re.search(r"has no attribute '(.+?)'", e.message or "")
                     name = attr[1] if attr else (re.search(r"'(.+?)' is undefined", e.message or "") or [None, ""])[1]
@@ -236,27 +241,31 @@ class FormTemplate:
                     raise TemplateInvalid(f"mẫu {self.name}: không tạo được biểu mẫu của {at.agency.name} "
                                           f"({type(e).__name__}: {e}); hãy kiểm tra các thẻ có phép tính hoặc bộ lọc "
                                           "trong Word") from e
+                rendered[part] = text.encode("utf-8")
                 try:
-                    etree.fromstring(rendered.encode("utf-8"), _PARSER)
+                    etree.fromstring(rendered[part], _PARSER)
                 except etree.XMLSyntaxError as e:
                     raise TemplateInvalid(f"mẫu {self.name}: sau khi thay các thẻ, phần {part} không còn là văn bản "
                                           f"Word hợp lệ ({e.msg}); thường do thẻ {{%p ...%}} hoặc {{%tr ...%}} đặt sai "
                                           "chỗ, hãy đặt mỗi thẻ này trên một dòng (hoặc một dòng bảng) riêng") from None
-            self.render(context, form_properties(plan, at, year))  # the whole package, as pack writes it
+            self._package(rendered, form_properties(plan, at, year))  # the whole package, as pack writes it
         return [at.agency.name for at, _ in samples]
 
     def render(self, context: dict, properties: dict[str, str]) -> bytes:
-        out: list[tuple[str, bytes]] = []
+        rendered: dict[str, bytes] = {}
         for name, part in self._parts:
             if isinstance(part, jinja2.Template):
                 try:
-                    out.append((name, part.render(context).encode("utf-8")))
+                    rendered[name] = part.render(context).encode("utf-8")
                 except jinja2.UndefinedError as e:
                     raise TemplateInvalid(
                         f'mẫu "{self.name}" dùng biến không tồn tại ({e.message}); xem danh sách biến trong README'
                     ) from e
-            else:
-                out.append((name, part))
+        return self._package(rendered, properties)
+
+    def _package(self, rendered: dict[str, bytes], properties: dict[str, str]) -> bytes:
+        """The .docx: every part in the template's order (the `rendered` ones replaced), then the properties."""
+        out = [(name, rendered[name] if isinstance(part, jinja2.Template) else part) for name, part in self._parts]
         out.append((ooxml.CUSTOM_PART, ooxml.custom_properties_xml(properties)))
         return write_zip(out)
 
