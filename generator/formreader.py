@@ -260,9 +260,9 @@ _SKIP = {W + n for n in ("del", "moveFrom", "delText", "instrText", "delInstrTex
 _SKIP.add(_MC + "AlternateContent")  # text boxes and drawings: not part of a cell's text
 # What makes a paragraph's text more than the concatenation of its w:t elements: characters written as elements,
 # skipped content (deletions, moves, drawings, fields, references) and placeholders (found separately).
-_SPECIAL = (*(W + n for n in ("tab", "ptab", "br", "cr", "noBreakHyphen", "sym", "del", "moveFrom", "delText",
-                              "instrText", "delInstrText", "fldData", "footnoteReference", "endnoteReference",
-                              "commentReference")), _MC + "AlternateContent")
+# (Skipped properties hold no text.)
+_SPECIAL = (*(W + n for n in ("tab", "ptab", "br", "cr", "noBreakHyphen", "sym")),
+            *sorted(_SKIP - {W + n for n in ("sdtPr", "sdtEndPr", "rPr", "pPr")}))
 
 
 def _parents(root: etree._Element, tag: str, up: int, parent_tag: str) -> Iterator[etree._Element]:
@@ -290,19 +290,19 @@ class _Doc:
     def __init__(self, root: etree._Element):
         self.root = root
         self.tags = ooxml.sdt_tags(root)
-        self.placeholders = {sdt for sdt in _parents(root, W + "showingPlcHdr", 2, W + "sdt") if _showing_placeholder(sdt)}
-        self.lists = {p for p in _parents(root, W + "numId", 3, W + "p") if _is_list(p)}
+        self.placeholders = {sdt for sdt in _parents(root, W + "showingPlcHdr", 2, _SDT) if _showing_placeholder(sdt)}
+        self.lists = {p for p in _parents(root, W + "numId", 3, _P) if _is_list(p)}
         self.special: set[etree._Element] = set()
         for el in (*root.iter(*_SPECIAL), *self.placeholders):
             if el.tag != W + "tab" or el.getparent().tag != W + "tabs":  # tab stops are paragraph properties
-                self.special.update(el.iterancestors(W + "p"))
+                self.special.update(el.iterancestors(_P))
 
     def _inline(self, el: etree._Element, out: list[str]) -> None:
         for child in el:
             tag = child.tag
             if not isinstance(tag, str) or tag in _SKIP:
                 continue
-            if tag == W + "t":
+            if tag == _T:
                 out.append(child.text or "")
             elif tag in (W + "tab", W + "ptab"):
                 out.append("\t")
@@ -312,7 +312,7 @@ class _Doc:
                 out.append("-")
             elif tag == W + "sym":
                 continue
-            elif tag == W + "sdt" and child in self.placeholders:
+            elif tag == _SDT and child in self.placeholders:
                 continue
             else:
                 self._inline(child, out)
@@ -360,10 +360,10 @@ class _Doc:
 
     def paragraphs_of(self, el: etree._Element) -> list[str]:
         """Paragraph texts of one body-level element (paragraph, block content control, ...)."""
-        if el.tag == W + "p":
+        if el.tag == _P:
             return [self.para_text(el)]
-        if el.tag == W + "sdt":
-            content = el.find(W + "sdtContent")
+        if el.tag == _SDT:
+            content = el.find(_SDT_CONTENT)
             if el in self.placeholders or content is None:
                 return []
             el = content
@@ -373,7 +373,7 @@ class _Doc:
 
     def has_kehoach_tag(self, el: etree._Element, own: str) -> bool:
         """Whether `el` holds a content control of kehoach's other than `own`."""
-        for sdt in el.iter(W + "sdt"):
+        for sdt in el.iter(_SDT):
             tag = self.tags.get(sdt)
             if tag and "|" in tag and tag != own:
                 return True
@@ -532,7 +532,7 @@ def _sections(doc: _Doc) -> dict[str, str]:
     if body is None:
         return {}
     found: dict[str, etree._Element] = {}
-    for sdt in doc.root.iter(W + "sdt"):
+    for sdt in doc.root.iter(_SDT):
         tag = doc.tags.get(sdt)
         if tag and tag.startswith("section|") and tag[8:] in SECTIONS and tag[8:] not in found:
             anchor = _body_child(sdt, body)
@@ -797,12 +797,10 @@ def read_many(paths: list[Path], plan: Plan, *, expected_year: int | None = None
             for path in paths:
                 yield [_read_one(path)]
             return
-        # The first file is read here: it warms what every worker needs (the plan in force for its year, the year's
-        # distribution of tasks), so the forked workers inherit it instead of each computing it again.
+        # The first file is read here: reading it computes what every worker needs (the plan in force for its year,
+        # the year's distribution of tasks, both cached), so the forked workers inherit it instead of each computing
+        # it again.
         first = _read_one(paths[0])
-        if first.reading is not None:
-            year = first.reading.year
-            distribute(plan_for_year(year) if plan_for_year else plan, year)
         ctx = multiprocessing.get_context("fork")
         batches = [paths[start:start + BATCH] for start in range(1, len(paths), BATCH)]
         # The plan's objects (a national plan: millions) are exempted from garbage collection while the workers

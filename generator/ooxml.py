@@ -178,31 +178,13 @@ _SDT_PR, _TAG, _ALIAS, _VAL = (f"{{{W_NS}}}{n}" for n in ("sdtPr", "tag", "alias
 _TITLE_TAG = re.compile(r"\[([^\[\]]+)\]$")
 
 
-def sdt_tag(sdt: etree._Element) -> str | None:
-    """The tag of a content control: w:tag, or the "[...]" at the end of its title (see _sdt_pr)."""
-    pr = sdt.find(_SDT_PR)
-    if pr is None:
-        return None
-    tag = pr.find(_TAG)
-    if tag is not None:
-        value = tag.get(_VAL)
-        if value:
-            return value
-    alias = pr.find(_ALIAS)
-    if alias is not None:
-        m = _TITLE_TAG.search(alias.get(_VAL, ""))
-        if m:
-            return m.group(1)
-    return None
-
-
 _SDT = f"{{{W_NS}}}sdt"
 
 
 def sdt_tags(root: etree._Element) -> dict[etree._Element, str]:
-    """The tag of every content control of a document that has one, by control, by the rule of `sdt_tag` (its
-    first w:tag, else the "[tag]" ending its title). lxml's filtered `iter` runs in C, so Python only visits the
-    controls' w:tag and w:alias elements."""
+    """The tag of every content control of a document that has one, by control: its first non-empty w:tag, else
+    the "[tag]" ending its title (LibreOffice drops w:tag; see _sdt_pr). lxml's filtered `iter` runs in C, so
+    Python only visits the controls' w:tag and w:alias elements."""
     tags: dict[etree._Element, str] = {}
     for el in root.iter(_TAG):
         sdt = _control_of(el)

@@ -272,8 +272,7 @@ class Store:
         fault("in-transaction")  # test hook: a kill here must leave no trace of this transaction
         # what was just written, as `get` would read it back (without reading it back)
         submission = Submission(sid, reading.plan, reading.plan_version, reading.year, reading.agency, version, sha,
-                                received_at, filename, tuple(json.loads(warnings)), tuple(reading.entries),
-                                dict(sections))
+                                received_at, filename, tuple(reading.warnings), tuple(reading.entries), dict(sections))
         return Added(submission, duplicate=False)
 
     # ------------------------------------------------------------------------------------------------ reading
