@@ -131,10 +131,21 @@ def ingest(
     try:
         for batch in batches:
             done += len(batch)
+            for outcome in batch:  # files that could not be read: reported whatever happens to the others
+                if outcome.error:
+                    failed += 1
+                    message = {
+                        "rejected": outcome.message,
+                        "oserror": f"không đọc được tệp ({outcome.message})",
+                        "crash": f"không đọc được biểu mẫu ({outcome.message}); tệp bị hỏng hoặc không đúng biểu "
+                                 "mẫu (thêm --debug để xem chi tiết)",
+                    }[outcome.error]
+                    err.print(f"Lỗi: {outcome.path}: {message}", markup=False)
             readable = [o for o in batch if not o.error]
+            if not readable:
+                continue
             try:  # one transaction per batch: stored all together, and reported only once stored
-                stored = iter(store.add_many([(o.reading, o.data, o.path.name) for o in readable]) if readable
-                              else ())
+                results = store.add_many([(o.reading, o.data, o.path.name) for o in readable])
             except StoreError as e:
                 failed += len(readable)
                 for o in readable:
@@ -147,19 +158,8 @@ def ingest(
                                   "hãy chạy lại lệnh sau khi khắc phục", markup=False)
                     break
                 continue
-            for outcome in batch:
+            for outcome, result in zip(readable, results):
                 path = outcome.path
-                if outcome.error:
-                    failed += 1
-                    message = {
-                        "rejected": outcome.message,
-                        "oserror": f"không đọc được tệp ({outcome.message})",
-                        "crash": f"không đọc được biểu mẫu ({outcome.message}); tệp bị hỏng hoặc không đúng biểu "
-                                 "mẫu (thêm --debug để xem chi tiết)",
-                    }[outcome.error]
-                    err.print(f"Lỗi: {path}: {message}", markup=False)
-                    continue
-                result = next(stored)
                 s = result.submission
                 name = _agency_name(for_year(s.year), s.year, s.agency)
                 if result.duplicate:
