@@ -586,7 +586,9 @@ def _identity(pkg: _Package, plan: Plan, expected_year: int | None, today: dt.da
     if not pkg.has(ooxml.CUSTOM_PART):
         raise FormRejected("tệp không phải biểu mẫu do kehoach tạo (không có thông tin nhận dạng trong thuộc tính "
                            "tài liệu); hãy dùng đúng biểu mẫu đã được gửi cho đơn vị")
-    props = {p.get("name"): "".join(p.itertext()).strip() for p in pkg.xml(ooxml.CUSTOM_PART)}
+    # whitespace collapsed: a value is quoted in one-line messages (a line break typed into a property must not
+    # split the sentence)
+    props = {p.get("name"): " ".join("".join(p.itertext()).split()) for p in pkg.xml(ooxml.CUSTOM_PART)}
     if props.get("kehoach.form") != FORM_ID or not props.get("kehoach.plan"):
         raise FormRejected("tệp không phải biểu mẫu báo cáo do kehoach tạo (thiếu thông tin nhận dạng); hãy dùng "
                            "đúng biểu mẫu đã được gửi cho đơn vị")

@@ -22,7 +22,7 @@ from pathlib import Path
 import fuzzforms as ff
 import pytest
 from formfill import Fill, fill_form
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from generator.assignments import report_date
@@ -110,6 +110,8 @@ def test_fuzz_document_xml(plan_2024, seeds, memory, which, ops):
 
 @settings(FUZZ, max_examples=100)
 @given(which=st.integers(0, 2), ops=ff.prop_ops)
+@example(which=0, ops=[("kehoach.agency", "set", "0\n0")])  # found by the fuzzer: a line break in the message
+@example(which=0, ops=[("kehoach.year", "set", "0\n0")])
 def test_fuzz_identity_properties(plan_2024, seeds, memory, which, ops):
     outcome(ff.apply_props(seeds[which], ops), plan_2024)
 
