@@ -114,71 +114,73 @@ def ingest(
     jobs: int | None = typer.Option(None, "--jobs", min=1, help="Số tiến trình đọc song song khi có nhiều tệp "
                                     "(mặc định: số lõi CPU).", show_default=False),
 ):
-    from .formreader import read_many
+    from .formreader import Extraction, interpret_outcome
     from .pack import jobs_default
     from .store import StoreError
 
-    p, for_year = _plans(plan)
     files, problems = _collect(paths)
-    failed = len(problems)
-    for path, message in problems:
-        err.print(f"Lỗi: {path}: {message}", markup=False)
-    added = duplicates = 0
-    store = _open_store(db, create=True) if files else None
-    batches = read_many(files, p, expected_year=year, plan_for_year=for_year, jobs=jobs or jobs_default(),
-                        debug=_state["debug"])
-    done = 0
-    try:
-        for batch in batches:
-            done += len(batch)
-            for outcome in batch:  # files that could not be read: reported whatever happens to the others
-                if outcome.error:
-                    failed += 1
-                    message = {
-                        "rejected": outcome.message,
-                        "oserror": f"không đọc được tệp ({outcome.message})",
-                        "crash": f"không đọc được biểu mẫu ({outcome.message}); tệp bị hỏng hoặc không đúng biểu "
-                                 "mẫu (thêm --debug để xem chi tiết)",
-                    }[outcome.error]
-                    err.print(f"Lỗi: {outcome.path}: {message}", markup=False)
-            readable = [o for o in batch if not o.error]
-            if not readable:
-                continue
-            try:  # one transaction per batch: stored all together, and reported only once stored
-                results = store.add_many([(o.reading, o.data, o.path.name) for o in readable])
-            except StoreError as e:
-                failed += len(readable)
-                for o in readable:
-                    err.print(f"Lỗi: {o.path}: {e}", markup=False)
-                if e.fatal:  # the database cannot be used now: the remaining files would all fail the same way
-                    rest = len(files) - done
-                    if rest:
-                        failed += rest
-                        err.print(f"Lỗi: dừng nhận, {rest} tệp còn lại chưa được nhận; các tệp đã nhận vẫn được lưu, "
-                                  "hãy chạy lại lệnh sau khi khắc phục", markup=False)
-                    break
-                continue
-            for outcome, result in zip(readable, results):
-                path = outcome.path
-                s = result.submission
-                name = _agency_name(for_year(s.year), s.year, s.agency)
-                if result.duplicate:
-                    duplicates += 1
-                    out.print(f"Bỏ qua (đã có): {path} — {name}, năm {s.year}, phiên bản {s.version} "
-                              f"(nhận lúc {_local(s.received_at):%H:%M ngày %d/%m/%Y})", markup=False)
+    added = duplicates = done = 0
+    store = None
+    # the workers start reading the files now, while this process loads the plan
+    with Extraction(files, jobs=jobs or jobs_default(), debug=_state["debug"]) as extraction:
+        p, for_year = _plans(plan)
+        failed = len(problems)
+        for path, message in problems:
+            err.print(f"Lỗi: {path}: {message}", markup=False)
+        store = _open_store(db, create=True) if files else None
+        try:
+            for extracted in extraction:
+                done += len(extracted)
+                batch = [interpret_outcome(o, p, expected_year=year, plan_for_year=for_year) for o in extracted]
+                for outcome in batch:  # files that could not be read: reported whatever happens to the others
+                    if outcome.error:
+                        failed += 1
+                        err.print(f"Lỗi: {outcome.path}: {_failure_message(outcome)}", markup=False)
+                readable = [o for o in batch if not o.error]
+                if not readable:
                     continue
-                added += 1
-                lines = [f"Đã nhận: {path} — {name}, năm {s.year}, phiên bản {s.version}"]
-                lines += [f"    Cảnh báo: {w}" for w in s.warnings]
-                out.file.write("\n".join(lines) + "\n")  # plain lines: thousands of files, no markup needed
-    finally:
-        batches.close()
-        if store is not None:
-            store.close()
+                try:  # one transaction per batch: stored all together, and reported only once stored
+                    results = store.add_many([(o.reading, o.data, o.path.name) for o in readable])
+                except StoreError as e:
+                    failed += len(readable)
+                    for o in readable:
+                        err.print(f"Lỗi: {o.path}: {e}", markup=False)
+                    if e.fatal:  # the database cannot be used now: the remaining files would all fail the same way
+                        rest = len(files) - done
+                        if rest:
+                            failed += rest
+                            err.print(f"Lỗi: dừng nhận, {rest} tệp còn lại chưa được nhận; các tệp đã nhận vẫn được "
+                                      "lưu, hãy chạy lại lệnh sau khi khắc phục", markup=False)
+                        break
+                    continue
+                for outcome, result in zip(readable, results):
+                    s = result.submission
+                    name = _agency_name(for_year(s.year), s.year, s.agency)
+                    if result.duplicate:
+                        duplicates += 1
+                        out.print(f"Bỏ qua (đã có): {outcome.path} — {name}, năm {s.year}, phiên bản {s.version} "
+                                  f"(nhận lúc {_local(s.received_at):%H:%M ngày %d/%m/%Y})", markup=False)
+                        continue
+                    added += 1
+                    lines = [f"Đã nhận: {outcome.path} — {name}, năm {s.year}, phiên bản {s.version}"]
+                    lines += [f"    Cảnh báo: {w}" for w in s.warnings]
+                    out.file.write("\n".join(lines) + "\n")  # plain lines: thousands of files, no markup needed
+        finally:
+            if store is not None:
+                store.close()
     total = f"Đã nhận {added} tệp mới, {duplicates} tệp đã có, {failed} lỗi"
     out.print(total + (f"; cơ sở dữ liệu: {store.path}" if store is not None else "."), markup=False)
     if failed:
         raise typer.Exit(1)
+
+
+def _failure_message(outcome) -> str:
+    return {
+        "rejected": outcome.message,
+        "oserror": f"không đọc được tệp ({outcome.message})",
+        "crash": f"không đọc được biểu mẫu ({outcome.message}); tệp bị hỏng hoặc không đúng biểu mẫu (thêm --debug "
+                 "để xem chi tiết)",
+    }[outcome.error]
 
 
 def _status_rows(p: Plan, year: int, db: Path | None, today: dt.date):

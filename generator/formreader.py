@@ -17,6 +17,7 @@ The reader is defensive twice over:
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import io
 import os
@@ -25,7 +26,7 @@ import time
 import unicodedata
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -242,6 +243,8 @@ def parse_xml(data: bytes, name: str = "XML") -> etree._Element:
 def clean_text(text: str) -> str:
     """NFC, no control characters (they cannot be stored in .xlsx/.docx), no trailing spaces on lines."""
     text = unicodedata.normalize("NFC", _ILLEGAL.sub("", text))
+    if "\n" not in text:  # nearly every paragraph
+        return text.rstrip()
     return "\n".join(line.rstrip() for line in text.split("\n"))
 
 
@@ -293,9 +296,16 @@ class _Doc:
         self.placeholders = {sdt for sdt in _parents(root, W + "showingPlcHdr", 2, _SDT) if _showing_placeholder(sdt)}
         self.lists = {p for p in _parents(root, W + "numId", 3, _P) if _is_list(p)}
         self.special: set[etree._Element] = set()
-        for el in (*root.iter(*_SPECIAL), *self.placeholders):
-            if el.tag != W + "tab" or el.getparent().tag != W + "tabs":  # tab stops are paragraph properties
+        self.exact_cells: set[etree._Element] = set()  # table cells holding anything of _EXACT
+        for el in (*root.iter(*_EXACT), *self.placeholders):
+            self.exact_cells.update(el.iterancestors(_TC))
+            if el.tag in _SPECIAL and (el.tag != W + "tab" or el.getparent().tag != W + "tabs"):  # tab stops are
+                self.special.update(el.iterancestors(_P))  # paragraph properties
+            elif el.tag == _SDT:  # a placeholder
                 self.special.update(el.iterancestors(_P))
+        for p in root.iter(_P):  # a paragraph where Word never puts one (in a run, in properties) is not read
+            if p.getparent().tag not in _P_PARENTS:
+                self.exact_cells.update(p.iterancestors(_TC))
 
     def _inline(self, el: etree._Element, out: list[str]) -> None:
         for child in el:
@@ -344,19 +354,14 @@ class _Doc:
             else:
                 self.block_paragraphs(child, out)
 
-    def plain_text_is(self, tc: etree._Element, text: str) -> bool:
-        """Whether a cell of plain paragraphs holds `text`, word for word: one C call for the common case of a
-        prefilled cell left alone (False sends the caller to the exact reading)."""
-        if any(p in self.special for p in tc.iter(_P)):
-            return False
-        return _words("".join(tc.itertext(_T, with_tail=False))) == _words(text)
-
-    def cell_text(self, tc: etree._Element | None, placeholder: str | None = None) -> str:
-        if tc is None:
-            return ""
-        paras: list[str] = []
-        self.block_paragraphs(tc, paras)
-        return _tidy(paras, placeholder)
+    def cell_paragraphs(self, tc: etree._Element) -> list[str]:
+        """The paragraph texts of a table cell. A cell holding nothing that needs the exact reading (see _EXACT) is
+        read in C, paragraph by paragraph: its paragraphs are then exactly those `block_paragraphs` would visit."""
+        if tc in self.exact_cells:
+            out: list[str] = []
+            self.block_paragraphs(tc, out)
+            return out
+        return ["".join(p.itertext(_T, with_tail=False)) for p in tc.iter(_P)]
 
     def paragraphs_of(self, el: etree._Element) -> list[str]:
         """Paragraph texts of one body-level element (paragraph, block content control, ...)."""
@@ -381,10 +386,14 @@ class _Doc:
 
 
 _BLOCK_WRAPPERS = tuple(W + n for n in ("tbl", "tr", "tc", "customXml", "sdtContent", "ins", "moveTo", "smartTag"))
-_P, _T, _SDT, _SDT_CONTENT, _TC = (W + n for n in ("p", "t", "sdt", "sdtContent", "tc"))
+_P, _T, _SDT, _SDT_CONTENT, _TC, _TR = (W + n for n in ("p", "t", "sdt", "sdtContent", "tc", "tr"))
+# A cell holding none of these reads as the concatenated w:t of each of its paragraphs: no special paragraph (see
+# _SPECIAL), no list item, no placeholder, and no paragraph outside _P_PARENTS (text boxes, hand-made XML; see _Doc).
+_P_PARENTS = {W + "body", *_BLOCK_WRAPPERS} - {W + "tbl", W + "tr"}
+_EXACT = (*_SPECIAL, W + "numId", W + "showingPlcHdr")
 
 
-def _tidy(paras: list[str], placeholder: str | None) -> str:
+def _tidy(paras: Sequence[str], placeholder: str | None) -> str:
     """Join paragraphs, dropping placeholder text (LibreOffice keeps it as plain text) and blank ends."""
     kept = []
     for text in paras:
@@ -449,49 +458,61 @@ _ROW_WRAPPERS = (_SDT, W + "customXml", _SDT_CONTENT)
 _LISTS = (W + "dropDownList", W + "comboBox")
 
 
-@dataclass
-class _Row:
-    task_id: str
-    cells: dict[str, etree._Element]  # kind -> w:tc
+@dataclass(frozen=True)
+class Row:
+    """One table row of a returned form, as found (no plan needed): the paragraph texts of each cell, kehoach's
+    controls in it as (task id, kind, cell index), and the cells holding a drop-down list."""
+
+    cells: tuple[tuple[str, ...], ...]
+    tagged: tuple[tuple[str, str, int], ...] = ()
+    lists: tuple[int, ...] = ()
 
 
-def _task_rows(doc: _Doc, by_code: Mapping[str, Task], task_ids: Mapping[str, Task], budget: _Budget) -> list[_Row]:
+def _rows(doc: _Doc, budget: _Budget) -> tuple[Row, ...]:
+    # kehoach's controls and the drop-down lists of each cell, found from the controls (lxml's iter runs in C)
+    cell_tags: dict[etree._Element, list[tuple[str, str]]] = {}
+    for sdt, tag in doc.tags.items():
+        task_id, bar, kind = tag.partition("|")
+        if bar and kind in KINDS:
+            for tc in sdt.iterancestors(_TC):
+                cell_tags.setdefault(tc, []).append((task_id, kind))
+    list_cells = {tc for el in doc.root.iter(*_LISTS) for tc in el.iterancestors(_TC)}
     rows = []
-    for tr in doc.root.iter(W + "tr"):
+    for tr in doc.root.iter(_TR):
         budget.check()
         cells = _cells(tr)
-        tagged: list[tuple[str, str, etree._Element]] = []  # (task id, kind, cell)
-        for tc in cells:
-            for sdt in tc.iter(_SDT):
-                tag = doc.tags.get(sdt)
-                if not tag or "|" not in tag:
-                    continue
-                task_id, kind = tag.split("|", 1)
-                if task_id in task_ids and kind in KINDS:
-                    tagged.append((task_id, kind, tc))
+        if not cells:
+            continue
+        tagged = tuple((task_id, kind, i) for i, tc in enumerate(cells) for task_id, kind in cell_tags.get(tc, ()))
+        lists = tuple(i for i, tc in enumerate(cells) if tc in list_cells)
+        rows.append(Row(tuple(tuple(doc.cell_paragraphs(tc)) for tc in cells), tagged, lists))
+    return tuple(rows)
+
+
+def _task_rows(rows: tuple[Row, ...], by_code: Mapping[str, Task],
+               task_ids: Mapping[str, Task]) -> Iterator[tuple[str, dict[str, tuple[str, ...]]]]:
+    """(task id, kind -> the cell's paragraphs) of each row that reports on a task of the plan."""
+    for row in rows:
+        tagged = [t for t in row.tagged if t[0] in task_ids]
         ids = [t for t, _, _ in tagged]
         task_id = max(sorted(set(ids)), key=ids.count) if ids else None  # a control pasted from another row loses
-        kinds: dict[str, etree._Element] = {}
-        for tid, kind, tc in tagged:
+        kinds: dict[str, int] = {}
+        for tid, kind, i in tagged:
             if tid == task_id:
-                kinds.setdefault(kind, tc)
-        if task_id is None and cells:
-            # controls removed: recognise the row by the task code in its first cell ("II.11")
-            task = by_code.get(_words(doc.cell_text(cells[0])))
-            task_id = task.id if task else None
+                kinds.setdefault(kind, i)
         if task_id is None:
-            continue
-        if len(cells) == len(KINDS):
-            for kind, tc in zip(KINDS, cells):
-                kinds.setdefault(kind, tc)
-        if "status" not in kinds:
+            # controls removed: recognise the row by the task code in its first cell ("II.11")
+            task = by_code.get(_words(_tidy(row.cells[0], None)))
+            if task is None:
+                continue
+            task_id = task.id
+        if len(row.cells) == len(KINDS):
+            for i, kind in enumerate(KINDS):
+                kinds.setdefault(kind, i)
+        if "status" not in kinds and row.lists:
             # LibreOffice drops both the tag and the title of a drop-down list: find it by its list
-            for tc in cells:
-                if next(tc.iter(*_LISTS), None) is not None:
-                    kinds["status"] = tc
-                    break
-        rows.append(_Row(task_id, kinds))
-    return rows
+            kinds["status"] = row.lists[0]
+        yield task_id, {kind: row.cells[i] for kind, i in kinds.items()}
 
 
 # ---------------------------------------------------------------------------------------------------------- sections
@@ -581,8 +602,8 @@ def _check_package(pkg: _Package, filename: str | None) -> str:
     return main
 
 
-def _identity(pkg: _Package, plan: Plan, expected_year: int | None, today: dt.date) -> tuple[str, int, str]:
-    """(agency id, year, plan version) of a form, checked against the plan (the agency is checked later)."""
+def _properties(pkg: _Package) -> dict[str, str]:
+    """The form's identity properties (kehoach.plan, .year, .agency, ...), refusing a file kehoach did not make."""
     if not pkg.has(ooxml.CUSTOM_PART):
         raise FormRejected("tệp không phải biểu mẫu do kehoach tạo (không có thông tin nhận dạng trong thuộc tính "
                            "tài liệu); hãy dùng đúng biểu mẫu đã được gửi cho đơn vị")
@@ -592,6 +613,12 @@ def _identity(pkg: _Package, plan: Plan, expected_year: int | None, today: dt.da
     if props.get("kehoach.form") != FORM_ID or not props.get("kehoach.plan"):
         raise FormRejected("tệp không phải biểu mẫu báo cáo do kehoach tạo (thiếu thông tin nhận dạng); hãy dùng "
                            "đúng biểu mẫu đã được gửi cho đơn vị")
+    return props
+
+
+def _identity(props: Mapping[str, str], plan: Plan, expected_year: int | None,
+              today: dt.date) -> tuple[str, int, str]:
+    """(agency id, year, plan version) of a form, checked against the plan (the agency is checked later)."""
     if props["kehoach.plan"] != plan.id:
         raise FormRejected(f'biểu mẫu thuộc kế hoạch "{props["kehoach.plan"]}", không phải Kế hoạch '
                            f"{plan.meta.number} ({plan.id})")
@@ -627,6 +654,35 @@ def _codes(codes: list[str], limit: int = 12) -> str:
     return shown + (f" và {len(codes) - limit} nhiệm vụ khác" if len(codes) > limit else "")
 
 
+@dataclass(frozen=True)
+class FormContent:
+    """What a returned file holds, read without the plan (so worker processes can read while the plan loads): its
+    identity properties, every table row and the free-text sections. `error` rejects the document part itself; it is
+    reported only once the identity has been checked against the plan, as that check comes first for the user."""
+
+    props: dict[str, str]
+    rows: tuple[Row, ...] = ()
+    sections: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+
+
+def extract(data: bytes, *, filename: str | None = None, time_budget: float = TIME_BUDGET_S) -> FormContent:
+    """The content of a returned file (no plan needed); raise FormRejected when it is not a kehoach form at all."""
+    budget = _Budget(time_budget)
+    pkg = _Package(data, budget)
+    main = _check_package(pkg, filename)
+    props = _properties(pkg)
+    try:
+        root = pkg.xml(main)
+        if root.tag != W + "document":
+            raise FormRejected("phần nội dung chính không phải văn bản Word")
+        budget.check()
+        doc = _Doc(root)
+        return FormContent(props, _rows(doc, budget), _sections(doc))
+    except FormRejected as e:
+        return FormContent(props, error=str(e))
+
+
 def read_form(data: bytes, plan: Plan, *, filename: str | None = None, expected_year: int | None = None,
               today: dt.date | None = None, time_budget: float = TIME_BUDGET_S,
               plan_for_year: Callable[[int], Plan] | None = None) -> FormReading:
@@ -634,17 +690,19 @@ def read_form(data: bytes, plan: Plan, *, filename: str | None = None, expected_
 
     `plan_for_year(year)` gives the plan in force for a year's report (amendments up to its deadline), the plan the
     form was generated from; without it `plan` is used for every year."""
-    budget = _Budget(time_budget)
-    pkg = _Package(data, budget)
-    main = _check_package(pkg, filename)
-    agency_id, year, plan_version = _identity(pkg, plan, expected_year, today or dt.date.today())
+    content = extract(data, filename=filename, time_budget=time_budget)
+    return interpret(content, plan, expected_year=expected_year, today=today, plan_for_year=plan_for_year)
+
+
+def interpret(content: FormContent, plan: Plan, *, expected_year: int | None = None, today: dt.date | None = None,
+              plan_for_year: Callable[[int], Plan] | None = None) -> FormReading:
+    """What the agency reported, from a file's content and the plan (see `read_form`)."""
+    agency_id, year, plan_version = _identity(content.props, plan, expected_year, today or dt.date.today())
     if plan_for_year is not None:
         plan = plan_for_year(year)
     at = _check_agency(plan, agency_id, year)
-    root = pkg.xml(main)
-    if root.tag != W + "document":
-        raise FormRejected("phần nội dung chính không phải văn bản Word")
-    budget.check()
+    if content.error:
+        raise FormRejected(content.error)
 
     warnings: list[str] = []
     if plan_version and plan_version != plan.version:
@@ -660,19 +718,17 @@ def read_form(data: bytes, plan: Plan, *, filename: str | None = None, expected_
     no_status: list[str] = []
     odd_status: list[str] = []
     duplicates: list[str] = []
-    doc = _Doc(root)
-    for row in _task_rows(doc, plan.task_by_code, tasks, budget):
-        task = tasks[row.task_id]
-        cells = row.cells
-        status_text = doc.cell_text(cells.get("status"), PLACEHOLDERS["status"]).replace("\n", " ").strip()
+    for task_id, cells in _task_rows(content.rows, plan.task_by_code, tasks):
+        task = tasks[task_id]
+        status_text = _tidy(cells.get("status", ()), PLACEHOLDERS["status"]).replace("\n", " ").strip()
         entry = Entry(
             task_id=task.id,
             code=task.code,
             role=roles.get(task.id, ""),
-            result=doc.cell_text(cells.get("result"), PLACEHOLDERS["result"]),
+            result=_tidy(cells.get("result", ()), PLACEHOLDERS["result"]),
             status=normalize_status(status_text) if status_text else None,
             status_text=status_text,
-            note=doc.cell_text(cells.get("note"), PLACEHOLDERS["note"]),
+            note=_tidy(cells.get("note", ()), PLACEHOLDERS["note"]),
         )
         if task.id in entries:
             if entries[task.id].is_empty and not entry.is_empty:
@@ -683,12 +739,9 @@ def read_form(data: bytes, plan: Plan, *, filename: str | None = None, expected_
         official = {"code": task.code, "task": task.task, "deliverable": task.deliverable,
                     "timeframe": task.timeframe.text}
         for kind, text in official.items():
-            if kind not in cells:
+            paras = cells.get(kind)
+            if paras is None:
                 continue
-            if doc.plain_text_is(cells[kind], text):
-                continue
-            paras: list[str] = []
-            doc.block_paragraphs(cells[kind], paras)
             if kind == "task":  # the "(Giao chung: ...)" note is kehoach's, not the plan's wording
                 paras = [p for p in paras if not _VIA.match(p.strip())]
             if _words(" ".join(paras)) != _words(text):
@@ -738,7 +791,7 @@ def read_form(data: bytes, plan: Plan, *, filename: str | None = None, expected_
         year=year,
         agency=agency_id,
         entries=tuple(sorted(entries.values(), key=lambda e: order[e.task_id])),
-        sections=_sections(doc),
+        sections=content.sections,
         warnings=tuple(warnings),
     )
 
@@ -752,70 +805,93 @@ _COLUMN = {"code": "TT", "task": "Nhiệm vụ", "deliverable": "Sản phẩm", 
 
 @dataclass(frozen=True)
 class Outcome:
-    """What reading one file gave: the bytes and the reading, or the kind of failure and its message."""
+    """One file of many: its bytes and content once extracted, its reading once interpreted, or the kind of failure
+    and its message."""
 
     path: Path
     data: bytes = b""
+    content: FormContent | None = None
     reading: FormReading | None = None
     error: str = ""  # "rejected" | "oserror" | "crash"
     message: str = ""
 
 
-_MANY: dict = {}  # the job of read_many, inherited by forked workers (never pickled)
 POOL_MIN_FILES = 40  # below this many files a process pool costs more than it saves
-BATCH = 64  # files handed to the pool at a time: results never pile up in memory
+BATCH = 64  # files handed to the pool at a time, and stored in one transaction
+WINDOW = 6  # batches queued in the pool at once: the workers never wait, and results never pile up in memory
+_DEBUG = [False]  # --debug, inherited by forked workers
 
 
-def _read_one(path: Path) -> Outcome:
-    job = _MANY
+def _failure(path: Path, e: Exception) -> Outcome:
+    if isinstance(e, FormRejected):
+        return Outcome(path, error="rejected", message=str(e))
+    if isinstance(e, OSError):
+        return Outcome(path, error="oserror", message=e.strerror or str(e))
+    if _DEBUG[0]:
+        raise e
+    return Outcome(path, error="crash", message=type(e).__name__)  # a malformed file must never stop the others
+
+
+def _extract_one(path: Path) -> Outcome:
     try:
         data = load_file(path)
-        reading = read_form(data, job["plan"], filename=path.name, expected_year=job["year"],
-                            plan_for_year=job["plan_for_year"])
-        return Outcome(path, data, reading)
-    except FormRejected as e:
-        return Outcome(path, error="rejected", message=str(e))
-    except OSError as e:
-        return Outcome(path, error="oserror", message=e.strerror or str(e))
-    except Exception as e:  # noqa: BLE001 - a malformed file must never stop the others
-        if job.get("debug"):
-            raise
-        return Outcome(path, error="crash", message=type(e).__name__)
+        return Outcome(path, data, extract(data, filename=path.name))
+    except Exception as e:  # noqa: BLE001 - sorted out by _failure
+        return _failure(path, e)
 
 
-def read_many(paths: list[Path], plan: Plan, *, expected_year: int | None = None,
-              plan_for_year: Callable[[int], Plan] | None = None, jobs: int = 1,
-              debug: bool = False) -> Iterator[list[Outcome]]:
-    """Read many returned files, in order, in batches: one file at a time in this process, or, with `jobs` > 1 and
-    enough files, BATCH files at a time in forked worker processes (the caller stores one batch while the workers
-    read the next)."""
-    import gc
-    import multiprocessing
-    import signal
+class Extraction:
+    """Many returned files extracted in order, in batches (iterate over it): one file at a time in this process, or,
+    with `jobs` > 1 and enough files, BATCH files at a time by forked worker processes that start at once, so they
+    read while this process loads the plan and stores what they give back. Use it as a context manager: leaving
+    the block stops the workers."""
 
-    _MANY.update(plan=plan, year=expected_year, plan_for_year=plan_for_year, debug=debug)
-    try:
-        if jobs <= 1 or len(paths) < POOL_MIN_FILES:
-            for path in paths:
-                yield [_read_one(path)]
+    def __init__(self, paths: list[Path], *, jobs: int = 1, debug: bool = False):
+        import signal
+
+        _DEBUG[0] = debug
+        self.paths = paths
+        self.pool = None
+        self.batches = [paths[start:start + BATCH] for start in range(0, len(paths), BATCH)]
+        if jobs > 1 and len(paths) >= POOL_MIN_FILES:
+            import multiprocessing
+
+            self.pool = multiprocessing.get_context("fork").Pool(
+                jobs, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
+            self.pending = collections.deque(self.pool.map_async(_extract_one, b) for b in self.batches[:WINDOW])
+
+    def __iter__(self) -> Iterator[list[Outcome]]:
+        if self.pool is None:
+            for path in self.paths:
+                yield [_extract_one(path)]
             return
-        # The first file is read here: reading it computes what every worker needs (the plan in force for its year,
-        # the year's distribution of tasks, both cached), so the forked workers inherit it instead of each computing
-        # it again.
-        first = _read_one(paths[0])
-        ctx = multiprocessing.get_context("fork")
-        batches = [paths[start:start + BATCH] for start in range(1, len(paths), BATCH)]
-        # The plan's objects (a national plan: millions) are exempted from garbage collection while the workers
-        # run: a worker's collector would otherwise walk them again and again, and copy every page it touches.
-        gc.freeze()
-        with ctx.Pool(jobs, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN)) as pool:
-            pending = pool.map_async(_read_one, batches[0])
-            yield [first]
-            for k in range(len(batches)):
-                done = pending.get()
-                if k + 1 < len(batches):  # the workers read the next batch while this one is stored
-                    pending = pool.map_async(_read_one, batches[k + 1])
-                yield done
-    finally:
-        gc.unfreeze()
-        _MANY.clear()
+        for k in range(len(self.batches)):
+            done = self.pending.popleft().get()
+            if k + WINDOW < len(self.batches):
+                self.pending.append(self.pool.map_async(_extract_one, self.batches[k + WINDOW]))
+            yield done
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.terminate()
+            self.pool.join()
+            self.pool = None
+
+    def __enter__(self) -> Extraction:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def interpret_outcome(outcome: Outcome, plan: Plan, *, expected_year: int | None = None,
+                      plan_for_year: Callable[[int], Plan] | None = None) -> Outcome:
+    """An extracted file read against the plan (see `interpret`); failures are passed on."""
+    if outcome.content is None:
+        return outcome
+    try:
+        reading = interpret(outcome.content, plan, expected_year=expected_year, plan_for_year=plan_for_year)
+    except Exception as e:  # noqa: BLE001 - sorted out by _failure
+        return _failure(outcome.path, e)
+    return Outcome(outcome.path, outcome.data, reading=reading)
+

@@ -9,6 +9,7 @@ stored uncompressed, many entries).
 
 from __future__ import annotations
 
+import copy
 import io
 import zipfile
 
@@ -110,7 +111,7 @@ def _mutate_tree(root: etree._Element, ops) -> str:
         if op[0] == "delete" and parent is not None:
             parent.remove(el)
         elif op[0] == "duplicate" and parent is not None:
-            parent.insert(parent.index(el), etree.fromstring(etree.tostring(el)))
+            parent.insert(parent.index(el), copy.deepcopy(el))  # (re-parsing fails on deep trees)
         elif op[0] == "move" and parent is not None:
             target = elements[_at(len(elements), op[2])]
             if target is not el and el not in target.iterancestors():

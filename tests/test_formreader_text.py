@@ -1,5 +1,5 @@
-"""The reader's paragraph text: a fast path (lxml's itertext over w:t) for plain paragraphs, the exact
-element-by-element walk for any paragraph holding something special. Both must give what a person sees."""
+"""The reader's paragraph text: a fast path (lxml's itertext over w:t) for plain paragraphs and plain table cells,
+the exact element-by-element walk for anything special. Both must give what a person sees."""
 
 from __future__ import annotations
 
@@ -38,6 +38,12 @@ def test_fast_path_gives_the_walked_text_for_every_paragraph_of_real_forms(forms
             assert doc.para_text(p) == walked.para_text(p)
         assert len(doc.special) < len(paragraphs) / 4  # the fast path is the common one (status lists are special)
         checked += len(paragraphs)
+        cells = list(doc.root.iter(W + "tc"))
+        for tc in cells:
+            exact: list[str] = []
+            walked.block_paragraphs(tc, exact)
+            assert doc.cell_paragraphs(tc) == exact
+        assert len(doc.exact_cells) < len(cells) / 2
     assert checked > 1000
 
 
@@ -84,3 +90,33 @@ def test_filled_form_reads_back_through_the_fast_path(forms_2024, plan_2024):
     assert entry.result == "Đã tổ chức 03 lớp tập huấn.\nDòng 1\nDòng 2\n- Lớp 1"
     assert (entry.status, entry.note) == ("Hoàn thành", "Ghi chú")
     assert not any("điền sẵn" in w for w in reading.warnings)
+
+
+def cell(inner: str) -> str:
+    return (f'<w:document xmlns:w="{W_NS}" xmlns:mc="{MC_NS}"><w:body><w:tbl><w:tr><w:tc>{inner}</w:tc></w:tr></w:tbl>'
+            "</w:body></w:document>")
+
+
+def para(text: str) -> str:
+    return f"<w:p>{run(text)}</w:p>"
+
+
+@pytest.mark.parametrize("inner, expected", [
+    (para("một") + para("hai"), ["một", "hai"]),
+    ('<w:sdt><w:sdtPr><w:tag w:val="nv1|task"/></w:sdtPr><w:sdtContent>' + para("trong ô") + "</w:sdtContent></w:sdt>",
+     ["trong ô"]),
+    (para("ngoài") + "<w:tbl><w:tr><w:tc>" + para("bảng lồng") + "</w:tc></w:tr></w:tbl>", ["ngoài", "bảng lồng"]),
+    # where Word never puts a paragraph: not read (the cell goes through the exact walk)
+    ('<w:sdt><w:sdtPr><w:tag w:val="nv1|task"/><w:lock>' + para("ẩn") + "</w:lock></w:sdtPr><w:sdtContent>"
+     + para("thấy") + "</w:sdtContent></w:sdt>", ["thấy"]),
+    ('<w:del w:id="1" w:author="x">' + para("đã xóa") + "</w:del>" + para("còn"), ["còn"]),
+    ("<w:p>" + run("khung:") + '<w:r><w:pict><w:txbxContent>' + para("chữ trong khung") + "</w:txbxContent></w:pict>"
+     "</w:r></w:p>", ["khung:chữ trong khung"]),
+    ('<w:p><w:pPr><w:numPr><w:numId w:val="3"/></w:numPr></w:pPr>' + run("ý một") + "</w:p>", ["- ý một"]),
+])
+def test_cell_paragraphs(inner, expected):
+    root = etree.fromstring(cell(inner).encode())
+    doc = _Doc(root)
+    tc = next(root.iter(W + "tc"))
+    assert doc.cell_paragraphs(tc) == expected
+

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from formfill import Fill, fill_form
 
-from generator.formreader import POOL_MIN_FILES, read_form
+from generator.formreader import BATCH, POOL_MIN_FILES, read_form
 from generator.fsutil import FAULT_ENV
 from generator.store import Store, check_database
 
@@ -74,16 +74,17 @@ def test_pooled_ingest_stores_and_reports_what_a_single_process_does(returned, t
 
 
 def test_a_batch_is_stored_whole_or_not_at_all(returned, tmp_path):
-    """Killed while storing the second batch (files 2.. of the pool): only the first file's transaction remains."""
+    """Killed while storing the second batch: the first batch (BATCH files, the broken one among them) remains."""
+    files = len(list(returned.rglob("*.docx")))
+    assert BATCH < files < 2 * BATCH
     r = kehoach("ingest", str(returned / "a"), str(returned / "b"), "--db", "bc.sqlite3", "--jobs", "2",
-                cwd=tmp_path, fault="kill:in-transaction:20")
+                cwd=tmp_path, fault=f"kill:in-transaction:{BATCH + 2}")
     assert r.returncode == -signal.SIGKILL
     with sqlite3.connect(f"file:{tmp_path / 'bc.sqlite3'}?mode=ro", uri=True) as c:
-        assert c.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1
+        assert c.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == BATCH - 1
     assert check_database(tmp_path / "bc.sqlite3").ok
     r = kehoach("ingest", str(returned / "a"), str(returned / "b"), "--db", "bc.sqlite3", cwd=tmp_path)
-    files = len(list(returned.rglob("*.docx")))
-    assert f"Đã nhận {files - 2} tệp mới, 1 tệp đã có, 1 lỗi" in r.stdout
+    assert f"Đã nhận {files - BATCH} tệp mới, {BATCH - 1} tệp đã có, 1 lỗi" in r.stdout
 
 
 def test_add_many_returns_what_is_stored(plan_2024, forms_2024, tmp_path):
