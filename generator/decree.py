@@ -124,7 +124,8 @@ def signature_block(doc, recipients: Sequence[str], signer: str) -> None:
 
 def lean_bytes(doc) -> bytes:
     """The document as deterministic .docx bytes, without what python-docx's default template carries but these
-    documents never use (about 800 KB of styles, a thumbnail, custom XML)."""
+    documents never use (about 800 KB of styles, a thumbnail, custom XML). Styles kept: the defaults, Normal,
+    header/footer, and those the body uses (w:pStyle, w:rStyle, w:tblStyle), with the styles they are based on."""
     for rel in list(doc.part.rels.values()):
         if rel.reltype.endswith(("/stylesWithEffects", "/customXml")):
             doc.part.drop_rel(rel.rId)
@@ -134,6 +135,8 @@ def lean_bytes(doc) -> bytes:
     by_id = {s.get(qn("w:styleId")): s for s in styles.findall(qn("w:style"))}
     keep = {"Normal", "Header", "HeaderChar", "Footer", "FooterChar"}
     keep |= {i for i, s in by_id.items() if s.get(qn("w:default")) in ("1", "true")}
+    body = doc.element.body
+    keep |= {el.get(qn("w:val")) for tag in ("w:pStyle", "w:rStyle", "w:tblStyle") for el in body.iter(qn(tag))}
     for style_id in list(keep):  # follow basedOn/link chains
         while style_id in by_id:
             link = by_id[style_id].find(qn("w:link"))

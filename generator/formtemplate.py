@@ -3,6 +3,8 @@
 The .docx in templates/ is the source of truth: the office may edit it in Word or LibreOffice (wording, fonts,
 spacing), keeping the Jinja tags ({{ ... }}, {%tr ... %}, {%p ... %}) and the content controls. This builder only
 exists to (re)create it from scratch:  python -m generator.formtemplate templates/bao-cao-don-vi.docx
+The task tables are formatted by named styles ("Bảng - nội dung" and its variants, Word's "Placeholder Text" for the
+grey hints), so the office restyles every cell in one place and each form carries no per-cell formatting.
 Variables the template may use are listed in README.md ("Mẫu biểu mẫu").
 """
 
@@ -11,12 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import sys
 
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Mm, Pt
 
 from . import ooxml
-from .decree import GREY, JUSTIFY, fill_cell as _fill_cell, header_block, lean_bytes, new_document
+from .decree import GREY, JUSTIFY, header_block, lean_bytes, new_document
 from .decree import para as _para
 from .decree import signature_block, title_block
 
@@ -24,6 +27,63 @@ STATUSES = ("Hoàn thành", "Đang thực hiện", "Chưa thực hiện")
 # Task table columns (width in mm; the text width of A4 portrait with 30/15 mm margins is 165 mm).
 COLUMNS = (("TT", 15), ("Nhiệm vụ", 43), ("Sản phẩm", 22), ("Thời gian", 22), ("Kết quả thực hiện", 34),
            ("Tình trạng", 15), ("Ghi chú", 14))
+
+
+# Named styles of the task tables, defined once in styles.xml (ids ASCII, names as the office sees them in Word's
+# style list): a table cell then carries only its w:pStyle, a placeholder run only its w:rStyle, instead of repeating
+# the same direct formatting in every cell of every row (most of a form's XML).
+TEXT, CENTRED, HEADING, CODE, VIA = "TableText", "TableTextCentered", "TableHeading", "TableCode", "TableNote"
+PLACEHOLDER = "PlaceholderText"  # Word's own character style for the grey hint of a content control
+
+
+def _add_styles(doc) -> None:
+    """Table text 11 pt with no space before/after (a centred, a bold centred column-title and task-code variant,
+    the 10 pt italic "(Giao chung: ...)" note), and the grey italic placeholder hint. The hint is a character style:
+    a paragraph style would make what the clerk types in the cell grey and italic too."""
+    styles = doc.styles
+
+    def paragraph(style_id, name, base, *, size=None, bold=None, italic=None, align=None):
+        style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+        style.style_id = style_id
+        style.base_style = styles[base] if base == "Normal" else next(s for s in styles if s.style_id == base)
+        style.quick_style = True
+        if base == "Normal":  # explicit: a change of Normal's spacing in the office's copy must not reach the cells
+            style.paragraph_format.space_before = style.paragraph_format.space_after = Pt(0)
+        if size is not None:
+            style.font.size = Pt(size)
+        if bold is not None:
+            style.font.bold = bold
+        if italic is not None:
+            style.font.italic = italic
+        if align is not None:
+            style.paragraph_format.alignment = align
+        style.next_paragraph_style = style
+
+    paragraph(TEXT, "Bảng - nội dung", "Normal", size=11)
+    paragraph(CENTRED, "Bảng - nội dung giữa", TEXT, align=WD_ALIGN_PARAGRAPH.CENTER)
+    paragraph(HEADING, "Bảng - tiêu đề cột", CENTRED, bold=True)
+    paragraph(CODE, "Bảng - mã nhiệm vụ", CENTRED, bold=True)
+    paragraph(VIA, "Bảng - giao chung", TEXT, size=10, italic=True)
+    hint = styles.add_style("Placeholder Text", WD_STYLE_TYPE.CHARACTER, builtin=True)
+    hint.style_id = PLACEHOLDER
+    hint.base_style = styles.default(WD_STYLE_TYPE.CHARACTER)
+    hint.priority, hint.hidden, hint.unhide_when_used = 99, True, True  # as Word defines it
+    hint.font.italic, hint.font.color.rgb = True, GREY
+
+
+def _style(doc, style_id: str):
+    return next(s for s in doc.styles if s.style_id == style_id)
+
+
+def _cell_para(cell, text: str, style_id: str, *, first: bool = True, hint: bool = False):
+    """A paragraph of `style_id` holding `text` (a placeholder hint when `hint`): the new cell's own empty paragraph
+    when `first`, else a new one after it."""
+    doc = cell.part.document
+    p = cell.paragraphs[0] if first else cell.add_paragraph()
+    p.style = _style(doc, style_id)
+    if text:
+        p.add_run(text, _style(doc, PLACEHOLDER) if hint else None)
+    return p
 
 
 def _lock(cell, tag: str, title: str) -> None:
@@ -36,23 +96,21 @@ def _lock(cell, tag: str, title: str) -> None:
 
 
 def _fill_in(cell, tag: str, title: str, hint: str) -> None:
-    p = _fill_cell(cell, hint, size=11, italic=True, color=GREY)
+    p = _cell_para(cell, hint, TEXT, hint=True)
     cell._tc.remove(p._p)
     cell._tc.append(ooxml.wrap_block_sdt([p._p], tag, title, lock="sdtLocked", placeholder=True))
 
 
 def _status(cell, tag: str) -> None:
-    p = _fill_cell(cell, "", size=11, align=WD_ALIGN_PARAGRAPH.CENTER)
-    run = p.add_run("Chọn")
-    run.font.size, run.italic = Pt(11), True
-    run.font.color.rgb = GREY
-    p._p.remove(run._r)
-    p._p.append(ooxml.dropdown_sdt([run._r], tag, "Tình trạng", STATUSES))
+    p = _cell_para(cell, "Chọn", CENTRED, hint=True)
+    run = p.runs[0]._r
+    p._p.remove(run)
+    p._p.append(ooxml.dropdown_sdt([run], tag, "Tình trạng", STATUSES))
 
 
 def _jinja_row(table, tag: str) -> None:
     row = table.add_row()
-    _fill_cell(row.cells[0], tag, size=11)
+    _cell_para(row.cells[0], tag, TEXT)
 
 
 def _task_table(doc, var: str) -> None:
@@ -66,7 +124,7 @@ def _task_table(doc, var: str) -> None:
     ooxml.mark_header_row(header._tr)
     for cell, (title, width) in zip(header.cells, COLUMNS):
         cell.width = Mm(width)
-        _fill_cell(cell, title, size=11, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+        _cell_para(cell, title, HEADING)
         ooxml.set_cell_shading(cell._tc, "E7E6E6")
     _jinja_row(table, f"{{%tr for t in {var} %}}")
     row = table.add_row()
@@ -74,16 +132,16 @@ def _task_table(doc, var: str) -> None:
     c = row.cells
     for cell, (_, width) in zip(c, COLUMNS):
         cell.width = Mm(width)
-    _fill_cell(c[0], "{{ t.code }}", size=11, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _cell_para(c[0], "{{ t.code }}", CODE)
     _lock(c[0], "{{ t.id }}|code", "Mã nhiệm vụ")
-    _fill_cell(c[1], "{{ t.task }}", size=11)
-    _para(c[1], "{%p if t.via %}", size=11)
-    _para(c[1], "({{ t.via }})", size=10, italic=True)
-    _para(c[1], "{%p endif %}", size=11)
+    _cell_para(c[1], "{{ t.task }}", TEXT)
+    _cell_para(c[1], "{%p if t.via %}", TEXT, first=False)
+    _cell_para(c[1], "({{ t.via }})", VIA, first=False)
+    _cell_para(c[1], "{%p endif %}", TEXT, first=False)
     _lock(c[1], "{{ t.id }}|task", "Nhiệm vụ")
-    _fill_cell(c[2], "{{ t.deliverable }}", size=11)
+    _cell_para(c[2], "{{ t.deliverable }}", TEXT)
     _lock(c[2], "{{ t.id }}|deliverable", "Sản phẩm")
-    _fill_cell(c[3], "{{ t.timeframe }}", size=11, align=WD_ALIGN_PARAGRAPH.CENTER)
+    _cell_para(c[3], "{{ t.timeframe }}", CENTRED)
     _lock(c[3], "{{ t.id }}|timeframe", "Thời gian")
     _fill_in(c[4], "{{ t.id }}|result", "Kết quả thực hiện", "Nhập kết quả thực hiện")
     _status(c[5], "{{ t.id }}|status")
@@ -93,6 +151,7 @@ def _task_table(doc, var: str) -> None:
 
 def build_template() -> bytes:
     doc = new_document()
+    _add_styles(doc)
     header_block(doc, "{{ parent_header }}", "{{ agency_header }}", "Số:      /BC-{{ agency_code }}",
                  "{{ date_line }}")
     title_block(doc, "{{ subject_line }}", "Kính gửi: {{ receiver_name }}")
@@ -121,7 +180,8 @@ def build_template() -> bytes:
         ("III. KIẾN NGHỊ, ĐỀ XUẤT", "section|kien-nghi", "Nêu kiến nghị, đề xuất."),
     ):
         _para(doc, heading, bold=True, before=12, after=6)
-        p = _para(doc, hint, italic=True, align=justify, indent=12.7, color=GREY)
+        p = _para(doc, align=justify, indent=12.7)
+        p.add_run(hint, _style(doc, PLACEHOLDER))  # grey italic on the run only: typed text stays plain
         body = p._p.getparent()
         index = body.index(p._p)
         body.insert(index, ooxml.wrap_block_sdt([p._p], tag, heading, lock="sdtLocked", placeholder=True))

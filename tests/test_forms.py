@@ -15,8 +15,10 @@ from pathlib import Path
 
 import docx
 import pytest
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
-from docx.shared import Mm
+from docx.shared import Mm, Pt, RGBColor
+from docx.text.run import Run
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +35,7 @@ from formxml import ROLES, Form, ptext, read_form, xml  # noqa: E402
 CELL_KINDS = ("code", "task", "deliverable", "timeframe", "result", "status", "note")
 LOCKED_KINDS = ("code", "task", "deliverable", "timeframe")
 STATUSES = ["Hoàn thành", "Đang thực hiện", "Chưa thực hiện"]
+COLUMN_TITLES = ("TT", "Nhiệm vụ", "Sản phẩm", "Thời gian", "Kết quả thực hiện", "Tình trạng", "Ghi chú")
 
 # --------------------------------------------------------------------------------------------------------------------
 # HAND-CHECKED from the PHỤ LỤC of /work/shared/source/ke-hoach-1627-KH-UBND.txt (cells "Đơn vị chủ trì",
@@ -506,6 +509,119 @@ def test_task_cells_keep_the_official_wording(agency, forms, source):
         assert by_code["II.2"].text("deliverable") == ""
     if "III.6" in by_code:
         assert by_code["III.6"].text("timeframe") == "Sau khi có Văn bản của cấp có thẩm quyền"
+
+
+# The task tables' formatting lives in named styles of styles.xml, defined once: a cell paragraph carries only its
+# w:pStyle and a placeholder run only its w:rStyle (repeating the formatting in every cell made up most of the XML).
+CELL_STYLES = {"code": "TableCode", "task": "TableText", "deliverable": "TableText", "timeframe": "TableTextCentered",
+               "result": "TableText", "status": "TableTextCentered", "note": "TableText"}
+HINTS = {"result": "Nhập kết quả thực hiện", "status": "Chọn", "note": "…"}
+DIRECT = {W + n for n in ("sz", "szCs", "b", "i", "color", "rFonts", "spacing", "jc", "ind")}
+
+
+def styles_by_id(form: Form) -> dict:
+    return {s.get(W + "styleId"): s for s in xml(form.parts["word/styles.xml"]).findall(W + "style")}
+
+
+def test_task_table_formatting_comes_from_named_styles(forms):
+    for agency, form in forms.items():
+        styles = styles_by_id(form)
+
+        def prop(style_id, path):
+            el = styles[style_id].find(path)
+            return None if el is None else el.get(W + "val", "1")
+
+        text = styles["TableText"]
+        assert text.get(W + "type") == "paragraph" and prop("TableText", W + "basedOn") == "Normal"
+        assert text.find(f"{W}name").get(W + "val") == "Bảng - nội dung"
+        assert prop("TableText", f"{W}rPr/{W}sz") == "22"  # 11 pt
+        spacing = text.find(f"{W}pPr/{W}spacing")
+        assert (spacing.get(W + "before"), spacing.get(W + "after")) == ("0", "0")
+        assert prop("TableTextCentered", f"{W}pPr/{W}jc") == "center"
+        for bold in ("TableHeading", "TableCode"):
+            assert prop(bold, W + "basedOn") == "TableTextCentered" and prop(bold, f"{W}rPr/{W}b") == "1"
+        assert (prop("TableNote", f"{W}rPr/{W}sz"), prop("TableNote", f"{W}rPr/{W}i")) == ("20", "1")
+        hint = styles["PlaceholderText"]
+        assert hint.get(W + "type") == "character"
+        assert prop("PlaceholderText", f"{W}rPr/{W}color") == "808080"
+        assert prop("PlaceholderText", f"{W}rPr/{W}i") == "1"
+        # what a clerk types in a fill-in cell takes the paragraph style: it must not be grey or italic
+        for plain in ("TableText", "TableTextCentered"):
+            assert styles[plain].find(f"{W}rPr/{W}color") is None and styles[plain].find(f"{W}rPr/{W}i") is None
+
+        for role, tbl in form.tables.items():
+            head = tbl.find(W + "tr")
+            for tc in head.findall(W + "tc"):
+                [p] = tc.findall(W + "p")
+                assert p.find(f"{W}pPr/{W}pStyle").get(W + "val") == "TableHeading", (form.path.name, ptext(tc))
+            for row in form.rows(role):
+                for el in row.tr.iter():
+                    assert el.tag not in DIRECT, (form.path.name, row.task_id, el.tag)  # no repeated formatting
+                for kind, sdt in row.sdts.items():
+                    cell = sdt if kind != "status" else sdt.getparent()
+                    paras = [cell] if cell.tag == W + "p" else cell.iter(W + "p")
+                    for i, p in enumerate(paras):
+                        style = p.find(f"{W}pPr/{W}pStyle").get(W + "val")
+                        expected = "TableNote" if kind == "task" and i else CELL_STYLES[kind]  # 2nd: the note
+                        assert style == expected, (form.path.name, row.task_id, kind, style)
+                    runs = list(sdt.iter(W + "r"))
+                    if kind in HINTS:
+                        assert sdt.find(f"{W}sdtPr/{W}showingPlcHdr") is not None
+                        assert [ptext(r) for r in runs] == [HINTS[kind]]
+                        assert [[c.tag for c in r.find(W + "rPr")] for r in runs] == [[W + "rStyle"]]
+                        assert runs[0].find(f"{W}rPr/{W}rStyle").get(W + "val") == "PlaceholderText"
+                    else:
+                        assert all(r.find(W + "rPr") is None for r in runs), (form.path.name, row.task_id, kind)
+        for tag in ("section|kho-khan", "section|kien-nghi"):  # the free sections' hints too
+            sdt = next(t for t in form.body.iter(W + "tag") if t.get(W + "val") == tag).getparent().getparent()
+            [r] = sdt.iter(W + "r")
+            assert r.find(f"{W}rPr/{W}rStyle").get(W + "val") == "PlaceholderText"
+
+
+def _effective(paragraph, run, attr: str):
+    """A font property of `run` as Word resolves it: the run, its character style, then the paragraph style chain."""
+    value, style = getattr(run.font, attr), run.style
+    while value is None and style is not None:
+        value, style = getattr(style.font, attr), style.base_style
+    style = paragraph.style
+    while value is None and style is not None:
+        value, style = getattr(style.font, attr), style.base_style
+    return value
+
+
+def test_task_table_styles_read_back_with_python_docx(pack_dir):
+    """What Word shows: cell text 11 pt in "Bảng - nội dung", the code bold and centred, the "(Giao chung: ...)" note
+    10 pt italic, and the hints grey italic through the "Placeholder Text" character style."""
+    from docx.text.paragraph import Paragraph
+
+    d = docx.Document(str(pack_dir / "so-cong-thuong.docx"))
+    table = d.tables[1]
+    body = d.element.body
+    header = [Paragraph(p, table) for p in table.rows[0]._tr.iter(qn("w:p"))]
+    assert [p.style.name for p in header] == ["Bảng - tiêu đề cột"] * len(COLUMN_TITLES)
+    assert [p.text for p in header] == list(COLUMN_TITLES)
+    assert all(_effective(p, p.runs[0], "bold") and _effective(p, p.runs[0], "size") == Pt(11) for p in header)
+    by_tag = {t.get(qn("w:val")): t.getparent().getparent() for t in body.iter(qn("w:tag"))}
+    code = Paragraph(next(by_tag["nv01|code"].iter(qn("w:p"))), table)
+    assert code.style.name == "Bảng - mã nhiệm vụ" and code.text == "I.1"
+    assert _effective(code, code.runs[0], "bold") is True and _effective(code, code.runs[0], "size") == Pt(11)
+    assert code.style.base_style.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    task = [Paragraph(p, table) for p in by_tag["nv01|task"].iter(qn("w:p"))]
+    assert [p.style.name for p in task] == ["Bảng - nội dung", "Bảng - giao chung"]
+    assert _effective(task[0], task[0].runs[0], "size") == Pt(11)
+    assert not _effective(task[0], task[0].runs[0], "italic") and not _effective(task[0], task[0].runs[0], "bold")
+    assert _effective(task[1], task[1].runs[0], "size") == Pt(10) and _effective(task[1], task[1].runs[0], "italic")
+    fmt = task[0].style.paragraph_format
+    assert (fmt.space_before, fmt.space_after) == (Pt(0), Pt(0))
+    for kind, hint in HINTS.items():
+        sdt = by_tag[f"nv01|{kind}"]
+        [r] = sdt.iter(qn("w:r"))
+        p = Paragraph(r.getparent() if kind != "status" else sdt.getparent(), table)
+        run = Run(r, p)
+        assert run.text == hint and run.style.name == "Placeholder Text"
+        assert run.style.font.italic and run.style.font.color.rgb == RGBColor(0x80, 0x80, 0x80)
+        assert _effective(p, run, "size") == Pt(11)
+        assert p.style.font.color.rgb is None and not p.style.font.italic  # typed text is not forced grey/italic
 
 
 def test_page_setup(forms):

@@ -165,3 +165,43 @@ def test_missing_or_unreadable_template(tmp_path, content, words):
 def test_template_error_names_template_in_the_library(tmp_path, plan_2024):
     with pytest.raises(TemplateInvalid, match=r'mẫu x\.docx: thẻ "\{\{ t\.cod \}\}"'):
         FormTemplate(edited(tmp_path, "x", BROKEN["truong-khong-co"][0])).check(plan_2024, 2024)
+
+
+def test_the_office_restyles_every_task_table_from_one_style(tmp_path, plan_2024):
+    """The task tables take their formatting from named styles: changing "Bảng - nội dung" once in the template (as
+    the office would in Word's Styles pane: 12 pt, 3 pt after) changes every task cell of every form, and the hint
+    keeps Word's grey "Placeholder Text" character style."""
+    import docx
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+    from docx.text.paragraph import Paragraph
+
+    from generator.assignments import assignments
+    from generator.forms import form_context, form_properties
+
+    with zipfile.ZipFile(SOURCE) as zf:
+        items = [(i.filename, zf.read(i)) for i in zf.infolist()]
+    styles = dict(items)["word/styles.xml"].decode("utf-8")
+    text_style = re.search(r'<w:style [^>]*w:styleId="TableText">.*?</w:style>', styles)[0]
+    restyled = text_style.replace('<w:sz w:val="22"/>', '<w:sz w:val="24"/>').replace('w:after="0"', 'w:after="60"')
+    assert restyled.count("24") == 1 and restyled.count('w:after="60"') == 1
+    path = tmp_path / "mau-12pt.docx"
+    path.write_bytes(write_zip([(n, styles.replace(text_style, restyled).encode() if n == "word/styles.xml" else d)
+                                for n, d in items]))
+    tpl = FormTemplate(path)
+    tpl.check(plan_2024, 2024)
+    at = next(a for a in assignments(plan_2024, 2024) if a.agency.id == "so-cong-thuong")
+    out = tmp_path / "so-cong-thuong.docx"
+    out.write_bytes(tpl.render(form_context(plan_2024, at, 2024), form_properties(plan_2024, at, 2024)))
+    d = docx.Document(str(out))
+    by_tag = {t.get(qn("w:val")): t.getparent().getparent() for t in d.element.body.iter(qn("w:tag"))}
+    table = d.tables[1]
+    for tag in ("nv14|task", "nv14|deliverable", "nv15|task", "nv14|result"):
+        p = Paragraph(next(by_tag[tag].iter(qn("w:p"))), table)
+        assert p.style.name == "Bảng - nội dung" and p.style.font.size == Pt(12), tag
+        assert p.style.paragraph_format.space_after == Pt(3)
+        assert all(r.font.size is None for r in p.runs), tag  # nothing in the cell overrides the style
+    timeframe = Paragraph(next(by_tag["nv14|timeframe"].iter(qn("w:p"))), table)
+    assert timeframe.style.name == "Bảng - nội dung giữa" and timeframe.style.base_style.font.size == Pt(12)
+    hint = Paragraph(next(by_tag["nv14|result"].iter(qn("w:p"))), table).runs[0]
+    assert hint.text == "Nhập kết quả thực hiện" and hint.style.name == "Placeholder Text"
