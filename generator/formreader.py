@@ -303,9 +303,6 @@ class _Doc:
                 self.special.update(el.iterancestors(_P))  # paragraph properties
             elif el.tag == _SDT:  # a placeholder
                 self.special.update(el.iterancestors(_P))
-        for p in root.iter(_P):  # a paragraph where Word never puts one (in a run, in properties) is not read
-            if p.getparent().tag not in _P_PARENTS:
-                self.exact_cells.update(p.iterancestors(_TC))
 
     def _inline(self, el: etree._Element, out: list[str]) -> None:
         for child in el:
@@ -354,15 +351,6 @@ class _Doc:
             else:
                 self.block_paragraphs(child, out)
 
-    def cell_paragraphs(self, tc: etree._Element) -> list[str]:
-        """The paragraph texts of a table cell. A cell holding nothing that needs the exact reading (see _EXACT) is
-        read in C, paragraph by paragraph: its paragraphs are then exactly those `block_paragraphs` would visit."""
-        if tc in self.exact_cells:
-            out: list[str] = []
-            self.block_paragraphs(tc, out)
-            return out
-        return ["".join(p.itertext(_T, with_tail=False)) for p in tc.iter(_P)]
-
     def paragraphs_of(self, el: etree._Element) -> list[str]:
         """Paragraph texts of one body-level element (paragraph, block content control, ...)."""
         if el.tag == _P:
@@ -387,10 +375,11 @@ class _Doc:
 
 _BLOCK_WRAPPERS = tuple(W + n for n in ("tbl", "tr", "tc", "customXml", "sdtContent", "ins", "moveTo", "smartTag"))
 _P, _T, _SDT, _SDT_CONTENT, _TC, _TR = (W + n for n in ("p", "t", "sdt", "sdtContent", "tc", "tr"))
-# A cell holding none of these reads as the concatenated w:t of each of its paragraphs: no special paragraph (see
-# _SPECIAL), no list item, no placeholder, and no paragraph outside _P_PARENTS (text boxes, hand-made XML; see _Doc).
-_P_PARENTS = {W + "body", *_BLOCK_WRAPPERS} - {W + "tbl", W + "tr"}
-_EXACT = (*_SPECIAL, W + "numId", W + "showingPlcHdr")
+# A table cell holding none of these reads as the concatenated w:t of each of its paragraphs (see _rows): nothing
+# special (_SPECIAL), no list item, no placeholder, no text box (paragraphs inside a paragraph). Only hand-made XML,
+# which Word refuses to open, could still read differently: a w:t outside a run or a paragraph, a paragraph inside
+# control properties.
+_EXACT = (*_SPECIAL, *(W + n for n in ("numId", "showingPlcHdr", "txbxContent")))
 
 
 def _tidy(paras: Sequence[str], placeholder: str | None) -> str:
@@ -469,23 +458,40 @@ class Row:
 
 
 def _rows(doc: _Doc, budget: _Budget) -> tuple[Row, ...]:
-    # kehoach's controls and the drop-down lists of each cell, found from the controls (lxml's iter runs in C)
-    cell_tags: dict[etree._Element, list[tuple[str, str]]] = {}
-    for sdt, tag in doc.tags.items():
-        task_id, bar, kind = tag.partition("|")
-        if bar and kind in KINDS:
-            for tc in sdt.iterancestors(_TC):
-                cell_tags.setdefault(tc, []).append((task_id, kind))
-    list_cells = {tc for el in doc.root.iter(*_LISTS) for tc in el.iterancestors(_TC)}
+    """Every table row. One pass over each cell (lxml's filtered iter runs in C) finds its paragraphs' w:t, its
+    controls and its drop-down lists; a cell that needs the exact reading (see _EXACT) is then read by the walk."""
+    tags, exact = doc.tags, doc.exact_cells
     rows = []
     for tr in doc.root.iter(_TR):
         budget.check()
         cells = _cells(tr)
         if not cells:
             continue
-        tagged = tuple((task_id, kind, i) for i, tc in enumerate(cells) for task_id, kind in cell_tags.get(tc, ()))
-        lists = tuple(i for i, tc in enumerate(cells) if tc in list_cells)
-        rows.append(Row(tuple(tuple(doc.cell_paragraphs(tc)) for tc in cells), tagged, lists))
+        texts: list[tuple[str, ...]] = []
+        tagged: list[tuple[str, str, int]] = []
+        lists: list[int] = []
+        for i, tc in enumerate(cells):
+            paras: list[list[str]] = []
+            for el in tc.iter(_P, _T, _SDT, *_LISTS):
+                tag = el.tag
+                if tag == _T:
+                    if paras:
+                        paras[-1].append(el.text or "")
+                elif tag == _P:
+                    paras.append([])
+                elif tag == _SDT:
+                    task_id, bar, kind = tags.get(el, "").partition("|")
+                    if bar and kind in KINDS:
+                        tagged.append((task_id, kind, i))
+                elif not lists or lists[-1] != i:  # a drop-down list or combo box
+                    lists.append(i)
+            if tc in exact:
+                walked: list[str] = []
+                doc.block_paragraphs(tc, walked)
+                texts.append(tuple(walked))
+            else:
+                texts.append(tuple("".join(p) for p in paras))
+        rows.append(Row(tuple(texts), tuple(tagged), tuple(lists)))
     return tuple(rows)
 
 
