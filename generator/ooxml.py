@@ -186,9 +186,12 @@ def sdt_tags(root: etree._Element) -> dict[etree._Element, str]:
     the "[tag]" ending its title (LibreOffice drops w:tag; see _sdt_pr). lxml's filtered `iter` runs in C, so
     Python only visits the controls' w:tag and w:alias elements."""
     tags: dict[etree._Element, str] = {}
-    for el in root.iter(_TAG):
-        sdt = _control_of(el)
-        if sdt is not None and sdt not in tags and (value := el.get(_VAL)):
+    for el in root.iter(_TAG):  # (inlined _control_of: this runs for every control of every form read)
+        pr = el.getparent()
+        if pr is None or pr.tag != _SDT_PR:
+            continue
+        sdt = pr.getparent()
+        if sdt is not None and sdt.tag == _SDT and sdt not in tags and (value := el.get(_VAL)):
             tags[sdt] = value
     if any(sdt not in tags for sdt in root.iter(_SDT)):  # LibreOffice drops w:tag: the title keeps it
         for el in root.iter(_ALIAS):
