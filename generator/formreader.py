@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -60,6 +61,7 @@ PLACEHOLDERS = {
     "kien-nghi": "Nêu kiến nghị, đề xuất.",
 }
 KINDS = ("code", "task", "deliverable", "timeframe", "result", "status", "note")  # column order in the form
+_KINDS = {kind: kind for kind in KINDS}
 
 W_NS = ooxml.W_NS
 W = f"{{{W_NS}}}"
@@ -447,27 +449,36 @@ _ROW_WRAPPERS = (_SDT, W + "customXml", _SDT_CONTENT)
 _LISTS = (W + "dropDownList", W + "comboBox")
 
 
-@dataclass(frozen=True)
-class Row:
-    """One table row of a returned form, as found (no plan needed): the paragraph texts of each cell, kehoach's
-    controls in it as (task id, kind, cell index), and the cells holding a drop-down list."""
+# Marks in a row's text: XML text cannot hold these characters, so no paragraph contains them.
+_PARA, _CELL = "\x1e", "\x1f"  # before each paragraph; between cells
 
-    cells: tuple[tuple[str, ...], ...]
+
+class Row(NamedTuple):
+    """One table row of a returned form, as found (no plan needed): the paragraph texts of its cells, kehoach's
+    controls in it as (task id, kind, cell index), and the cells holding a drop-down list. The texts are one string
+    (each paragraph after a _PARA, cells joined by _CELL): thousands of forms wait in memory while the plan loads."""
+
+    text: str
     tagged: tuple[tuple[str, str, int], ...] = ()
     lists: tuple[int, ...] = ()
+
+    @property
+    def cells(self) -> list[list[str]]:
+        return [cell.split(_PARA)[1:] for cell in self.text.split(_CELL)]
 
 
 def _rows(doc: _Doc, budget: _Budget) -> tuple[Row, ...]:
     """Every table row. One pass over each cell (lxml's filtered iter runs in C) finds its paragraphs' w:t, its
     controls and its drop-down lists; a cell that needs the exact reading (see _EXACT) is then read by the walk."""
     tags, exact = doc.tags, doc.exact_cells
+    ids: dict[str, str] = {}
     rows = []
     for tr in doc.root.iter(_TR):
         budget.check()
         cells = _cells(tr)
         if not cells:
             continue
-        texts: list[tuple[str, ...]] = []
+        texts: list[str] = []
         tagged: list[tuple[str, str, int]] = []
         lists: list[int] = []
         for i, tc in enumerate(cells):
@@ -481,24 +492,25 @@ def _rows(doc: _Doc, budget: _Budget) -> tuple[Row, ...]:
                     paras.append([])
                 elif tag == _SDT:
                     task_id, bar, kind = tags.get(el, "").partition("|")
-                    if bar and kind in KINDS:
-                        tagged.append((task_id, kind, i))
+                    if bar and kind in _KINDS:  # (one object per kind and task: shared again once unpickled)
+                        tagged.append((ids.setdefault(task_id, task_id), _KINDS[kind], i))
                 elif not lists or lists[-1] != i:  # a drop-down list or combo box
                     lists.append(i)
+            walked: list[str] = []
             if tc in exact:
-                walked: list[str] = []
                 doc.block_paragraphs(tc, walked)
-                texts.append(tuple(walked))
             else:
-                texts.append(tuple("".join(p) for p in paras))
-        rows.append(Row(tuple(texts), tuple(tagged), tuple(lists)))
+                walked = ["".join(p) for p in paras]
+            texts.append("".join(_PARA + p for p in walked))
+        rows.append(Row(_CELL.join(texts), tuple(tagged), tuple(lists)))
     return tuple(rows)
 
 
 def _task_rows(rows: tuple[Row, ...], by_code: Mapping[str, Task],
-               task_ids: Mapping[str, Task]) -> Iterator[tuple[str, dict[str, tuple[str, ...]]]]:
+               task_ids: Mapping[str, Task]) -> Iterator[tuple[str, dict[str, list[str]]]]:
     """(task id, kind -> the cell's paragraphs) of each row that reports on a task of the plan."""
     for row in rows:
+        cells = row.cells
         tagged = [t for t in row.tagged if t[0] in task_ids]
         ids = [t for t, _, _ in tagged]
         task_id = max(sorted(set(ids)), key=ids.count) if ids else None  # a control pasted from another row loses
@@ -508,17 +520,17 @@ def _task_rows(rows: tuple[Row, ...], by_code: Mapping[str, Task],
                 kinds.setdefault(kind, i)
         if task_id is None:
             # controls removed: recognise the row by the task code in its first cell ("II.11")
-            task = by_code.get(_words(_tidy(row.cells[0], None)))
+            task = by_code.get(_words(_tidy(cells[0], None)))
             if task is None:
                 continue
             task_id = task.id
-        if len(row.cells) == len(KINDS):
+        if len(cells) == len(KINDS):
             for i, kind in enumerate(KINDS):
                 kinds.setdefault(kind, i)
         if "status" not in kinds and row.lists:
             # LibreOffice drops both the tag and the title of a drop-down list: find it by its list
             kinds["status"] = row.lists[0]
-        yield task_id, {kind: row.cells[i] for kind, i in kinds.items()}
+        yield task_id, {kind: cells[i] for kind, i in kinds.items()}
 
 
 # ---------------------------------------------------------------------------------------------------------- sections
@@ -824,7 +836,7 @@ class Outcome:
 
 POOL_MIN_FILES = 40  # below this many files a process pool costs more than it saves
 BATCH = 64  # files handed to the pool at a time, and stored in one transaction
-WINDOW = 6  # batches queued in the pool at once: the workers never wait, and results never pile up in memory
+WINDOW = 4  # batches queued in the pool at once: the workers never wait, and results never pile up in memory
 _DEBUG = [False]  # --debug, inherited by forked workers
 
 
