@@ -836,7 +836,7 @@ class Outcome:
 
 POOL_MIN_FILES = 40  # below this many files a process pool costs more than it saves
 BATCH = 64  # files handed to the pool at a time, and stored in one transaction
-WINDOW = 4  # batches queued in the pool at once: the workers never wait, and results never pile up in memory
+WINDOW = 8  # batches queued in the pool at once: the workers never wait, and results never pile up in memory
 _DEBUG = [False]  # --debug, inherited by forked workers
 
 
