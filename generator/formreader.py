@@ -386,6 +386,15 @@ _EXACT = (*_SPECIAL, *(W + n for n in ("numId", "showingPlcHdr", "txbxContent"))
 
 def _tidy(paras: Sequence[str], placeholder: str | None) -> str:
     """Join paragraphs, dropping placeholder text (LibreOffice keeps it as plain text) and blank ends."""
+    if len(paras) == 1:  # most cells: the same as below, for one paragraph
+        text = clean_text(paras[0])
+        if placeholder:
+            stripped = text.strip()
+            if stripped == placeholder:
+                return ""
+            if len(placeholder) > 3 and stripped.startswith(placeholder):
+                text = stripped[len(placeholder):].lstrip()
+        return text if text.strip() else ""
     kept = []
     for text in paras:
         text = clean_text(text)
@@ -512,19 +521,21 @@ def _task_rows(rows: tuple[Row, ...], by_code: Mapping[str, Task],
     for row in rows:
         cells = row.cells
         tagged = [t for t in row.tagged if t[0] in task_ids]
-        ids = [t for t, _, _ in tagged]
-        task_id = max(sorted(set(ids)), key=ids.count) if ids else None  # a control pasted from another row loses
+        task_id = None
         kinds: dict[str, int] = {}
-        for tid, kind, i in tagged:
-            if tid == task_id:
-                kinds.setdefault(kind, i)
+        if tagged:
+            ids = [t for t, _, _ in tagged]
+            task_id = ids[0]
+            if ids.count(task_id) != len(ids):  # a control pasted from another row loses
+                task_id = max(sorted(set(ids)), key=ids.count)
+            kinds = {kind: i for tid, kind, i in reversed(tagged) if tid == task_id}  # the first one of a kind wins
         if task_id is None:
             # controls removed: recognise the row by the task code in its first cell ("II.11")
             task = by_code.get(_words(_tidy(cells[0], None)))
             if task is None:
                 continue
             task_id = task.id
-        if len(cells) == len(KINDS):
+        if len(cells) == len(KINDS) and len(kinds) < len(KINDS):
             for i, kind in enumerate(KINDS):
                 kinds.setdefault(kind, i)
         if "status" not in kinds and row.lists:
@@ -754,11 +765,10 @@ def interpret(content: FormContent, plan: Plan, *, expected_year: int | None = N
             duplicates.append(task.code)
             continue
         entries[task.id] = entry
-        official = {"code": task.code, "task": task.task, "deliverable": task.deliverable,
-                    "timeframe": task.timeframe.text}
-        for kind, text in official.items():
+        for kind, text in (("code", task.code), ("task", task.task), ("deliverable", task.deliverable),
+                           ("timeframe", task.timeframe.text)):
             paras = cells.get(kind)
-            if paras is None:
+            if paras is None or (len(paras) == 1 and paras[0] == text):  # (the common case: left as generated)
                 continue
             if kind == "task":  # the "(Giao chung: ...)" note is kehoach's, not the plan's wording
                 paras = [p for p in paras if not _VIA.match(p.strip())]
