@@ -174,6 +174,32 @@ def _sql(method):
     return wrapper
 
 
+def _create(path: Path) -> None:
+    """A new, empty database at `path`, made whole in a hidden file beside it and then linked into place: a run
+    stopped half-way (Ctrl+C) leaves either no database or a complete one, never a file without its tables."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.new")
+    try:
+        conn = sqlite3.connect(temp, isolation_level=None)
+        try:
+            conn.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
+        finally:
+            conn.close()
+        with open(temp, "rb") as f:
+            os.fsync(f.fileno())
+        try:
+            os.link(temp, path)
+        except FileExistsError:
+            pass  # another kehoach ingest created it meanwhile: use that one
+        except OSError:  # a file system without hard links (FAT, exFAT on a USB stick)
+            if not path.exists():
+                os.replace(temp, path)
+    except sqlite3.Error as e:
+        raise describe_sqlite_error(e, path, opening=True) from e
+    finally:
+        for leftover in (temp, temp.with_name(temp.name + "-journal")):
+            leftover.unlink(missing_ok=True)
+
+
 class Store:
     def __init__(self, path: str | Path, *, create: bool = True):
         self.path = Path(path)
@@ -183,6 +209,7 @@ class Store:
                 raise StoreError(f'chưa có cơ sở dữ liệu "{self.path}"; hãy nhận biểu mẫu bằng lệnh kehoach ingest '
                                  "trước (hoặc chỉ đúng tệp bằng --db)")
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _create(self.path)
         if self.path.is_dir():
             raise StoreError(f'"{self.path}" là một thư mục; hãy ghi --db là đường dẫn tới tệp cơ sở dữ liệu, ví dụ '
                              f"{DEFAULT_DB}")

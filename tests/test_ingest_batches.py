@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,58 @@ def test_add_many_returns_what_is_stored(plan_2024, forms_2024, tmp_path):
         assert [x.submission.version for x in added] == [1, 2, 1]
         for x in added:
             assert x.submission == store.get(x.submission.id)
+
+
+def _processes_mentioning(marker: str) -> list[int]:
+    """Processes whose command line holds `marker` (forked workers keep their parent's command line)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and marker in (proc / "cmdline").read_bytes().decode(errors="replace"):
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_a_plan_error_found_while_the_workers_read_stops_everything(returned, tmp_path):
+    """The workers start before the plan is loaded: a broken plan still gives its one error (file and line), no
+    database, and no worker left behind."""
+    import shutil
+
+    from generator.paths import default_plan_dir
+
+    plan = tmp_path / "ke-hoach-hong"
+    shutil.copytree(default_plan_dir(), plan)
+    with open(plan / "tasks.yaml", "a", encoding="utf-8") as f:
+        f.write("\n  - id: [không đóng ngoặc\n")
+    r = kehoach("ingest", str(returned / "a"), str(returned / "b"), "--plan", str(plan), "--db", "bc.sqlite3",
+                "--jobs", "2", cwd=tmp_path)
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert "tasks.yaml:" in r.stderr and "Đã nhận" not in r.stdout
+    assert not (tmp_path / "bc.sqlite3").exists()
+    assert _processes_mentioning(str(plan)) == []
+
+
+def test_ctrl_c_while_the_workers_read_leaves_a_sound_database_and_no_worker(returned, tmp_path):
+    marker = str(tmp_path / "bc.sqlite3")
+    proc = subprocess.Popen([sys.executable, "-m", "generator", "ingest", str(returned / "a"), str(returned / "b"),
+                             "--db", marker, "--jobs", "2"], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and not Path(marker).exists() and time.monotonic() < deadline:
+        time.sleep(0.005)  # the plan is loaded and the first batch is being stored
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert "Traceback" not in err
+    time.sleep(0.2)
+    assert _processes_mentioning(marker) == []
+    if proc.returncode != 130:  # finished before the signal arrived
+        assert proc.returncode == 1 and "hong.docx" in err  # (the broken file)
+        pytest.skip("the ingest finished before Ctrl+C")
+    assert "Đã dừng theo yêu cầu (Ctrl+C)" in err
+    assert check_database(Path(marker)).ok
+    again = kehoach("ingest", str(returned / "a"), str(returned / "b"), "--db", marker, cwd=tmp_path)
+    files = len(list(returned.rglob("*.docx")))
+    added, existing = map(int, re.search(r"Đã nhận (\d+) tệp mới, (\d+) tệp đã có, 1 lỗi", again.stdout).groups())
+    assert added + existing == files - 1

@@ -374,3 +374,26 @@ def test_busy_database_stops_the_ingest_with_one_sentence(plan_2024, forms_2024,
     assert "đang bận" in text and "dừng nhận, 2 tệp còn lại chưa được nhận" in text
     assert "Đã nhận 0 tệp mới, 0 tệp đã có, 3 lỗi" in text
     assert count(db) == 0
+
+
+def test_a_new_database_appears_whole_or_not_at_all(tmp_path, monkeypatch):
+    """The tables are created in a hidden file that is then linked into place: stopped half-way, no database file
+    is left without its tables (check-db would call it broken); on a file system without hard links it is renamed."""
+    from generator import store as store_module
+
+    def stopped(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store_module.os, "link", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        Store(tmp_path / "bc.sqlite3")
+    assert list(tmp_path.iterdir()) == []
+
+    def no_links(*args):
+        raise PermissionError(1, "Operation not permitted")  # as on exFAT
+
+    monkeypatch.setattr(store_module.os, "link", no_links)
+    with Store(tmp_path / "bc.sqlite3"):
+        pass
+    assert check_database(tmp_path / "bc.sqlite3").ok
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
