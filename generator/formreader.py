@@ -12,7 +12,10 @@ The reader is defensive twice over:
   LibreOffice drops `w:tag`, by the "[tag]" at the end of their title, and finally by the row's task code and the
   column position when the controls are gone; a status typed by hand is normalised.
 
-`read_form` returns a `FormReading` or raises `FormRejected` with a Vietnamese sentence.
+`read_form` returns a `FormReading` or raises `FormRejected` with a Vietnamese sentence. It runs in two pure steps:
+`extract` reads what the file holds without the plan (identity properties, every table row's cell texts and controls,
+the free sections) and `interpret` checks that against the plan. `Extraction` runs the first step for many files in
+forked workers, which can start before the plan is loaded.
 """
 
 from __future__ import annotations
@@ -287,9 +290,10 @@ class _Doc:
     A paragraph's text is its w:t text, tabs and breaks, without deleted or moved-away text, drawings and the grey
     placeholder of an empty content control; a list item starts with "- ". The element-by-element walk that
     implements this (`_inline`) is exact but slow in Python, so a few filtered passes over the tree (in C) first
-    find the content controls' tags, the placeholders, the list paragraphs and every paragraph holding anything
-    special; all other paragraphs - nearly all of a form - are read with lxml's itertext, which gives the same
-    text for anything Word or LibreOffice writes (w:t elements always sit in runs there).
+    find the content controls' tags, the placeholders, the list paragraphs, every paragraph holding anything
+    special and every table cell holding anything of _EXACT; all other paragraphs and cells - nearly all of a form -
+    are read from their w:t elements with lxml's C iterators (see `para_text`, `_rows`), which gives the same text
+    for anything Word or LibreOffice writes (w:t elements always sit in runs there).
     """
 
     def __init__(self, root: etree._Element):
