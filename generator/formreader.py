@@ -904,6 +904,7 @@ class Extraction:
             yield done
 
     def close(self) -> None:
+        _DEBUG[0] = False
         if self.pool is not None:
             self.pool.terminate()
             self.pool.join()
