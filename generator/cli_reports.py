@@ -122,7 +122,8 @@ def ingest(
     added = duplicates = done = 0
     store = None
     # the workers start reading the files now, while this process loads the plan
-    with Extraction(files, jobs=jobs or jobs_default(), debug=_state["debug"]) as extraction:
+    debug = _state["debug"]
+    with Extraction(files, jobs=jobs or jobs_default(), debug=debug) as extraction:
         p, for_year = _plans(plan)
         failed = len(problems)
         for path, message in problems:
@@ -131,7 +132,8 @@ def ingest(
         try:
             for extracted in extraction:
                 done += len(extracted)
-                batch = [interpret_outcome(o, p, expected_year=year, plan_for_year=for_year) for o in extracted]
+                batch = [interpret_outcome(o, p, expected_year=year, plan_for_year=for_year, debug=debug)
+                         for o in extracted]
                 for outcome in batch:  # files that could not be read: reported whatever happens to the others
                     if outcome.error:
                         failed += 1

@@ -31,7 +31,7 @@ import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path, PurePosixPath
 from typing import NamedTuple
 
@@ -390,15 +390,6 @@ _EXACT = (*_SPECIAL, *(W + n for n in ("numId", "showingPlcHdr", "txbxContent"))
 
 def _tidy(paras: Sequence[str], placeholder: str | None) -> str:
     """Join paragraphs, dropping placeholder text (LibreOffice keeps it as plain text) and blank ends."""
-    if len(paras) == 1:  # most cells: the same as below, for one paragraph
-        text = clean_text(paras[0])
-        if placeholder:
-            stripped = text.strip()
-            if stripped == placeholder:
-                return ""
-            if len(placeholder) > 3 and stripped.startswith(placeholder):
-                text = stripped[len(placeholder):].lstrip()
-        return text if text.strip() else ""
     kept = []
     for text in paras:
         text = clean_text(text)
@@ -851,25 +842,22 @@ class Outcome:
 POOL_MIN_FILES = 40  # below this many files a process pool costs more than it saves
 BATCH = 64  # files handed to the pool at a time, and stored in one transaction
 WINDOW = 8  # batches queued in the pool at once: the workers never wait, and results never pile up in memory
-_DEBUG = [False]  # --debug, inherited by forked workers
-
-
-def _failure(path: Path, e: Exception) -> Outcome:
+def _failure(path: Path, e: Exception, debug: bool) -> Outcome:
     if isinstance(e, FormRejected):
         return Outcome(path, error="rejected", message=str(e))
     if isinstance(e, OSError):
         return Outcome(path, error="oserror", message=e.strerror or str(e))
-    if _DEBUG[0]:
+    if debug:  # --debug: the traceback instead
         raise e
     return Outcome(path, error="crash", message=type(e).__name__)  # a malformed file must never stop the others
 
 
-def _extract_one(path: Path) -> Outcome:
+def _extract_one(path: Path, debug: bool = False) -> Outcome:
     try:
         data = load_file(path)
         return Outcome(path, data, extract(data, filename=path.name))
     except Exception as e:  # noqa: BLE001 - sorted out by _failure
-        return _failure(path, e)
+        return _failure(path, e, debug)
 
 
 class Extraction:
@@ -881,30 +869,29 @@ class Extraction:
     def __init__(self, paths: list[Path], *, jobs: int = 1, debug: bool = False):
         import signal
 
-        _DEBUG[0] = debug
         self.paths = paths
+        self.read = partial(_extract_one, debug=debug)
         self.pool = None
-        self.batches = [paths[start:start + BATCH] for start in range(0, len(paths), BATCH)]
         if jobs > 1 and len(paths) >= POOL_MIN_FILES:
             import multiprocessing
 
+            self.batches = [paths[start:start + BATCH] for start in range(0, len(paths), BATCH)]
             self.pool = multiprocessing.get_context("fork").Pool(
                 jobs, initializer=signal.signal, initargs=(signal.SIGINT, signal.SIG_IGN))
-            self.pending = collections.deque(self.pool.map_async(_extract_one, b) for b in self.batches[:WINDOW])
+            self.pending = collections.deque(self.pool.map_async(self.read, b) for b in self.batches[:WINDOW])
 
     def __iter__(self) -> Iterator[list[Outcome]]:
         if self.pool is None:
             for path in self.paths:
-                yield [_extract_one(path)]
+                yield [self.read(path)]
             return
         for k in range(len(self.batches)):
             done = self.pending.popleft().get()
             if k + WINDOW < len(self.batches):
-                self.pending.append(self.pool.map_async(_extract_one, self.batches[k + WINDOW]))
+                self.pending.append(self.pool.map_async(self.read, self.batches[k + WINDOW]))
             yield done
 
     def close(self) -> None:
-        _DEBUG[0] = False
         if self.pool is not None:
             self.pool.terminate()
             self.pool.join()
@@ -918,13 +905,13 @@ class Extraction:
 
 
 def interpret_outcome(outcome: Outcome, plan: Plan, *, expected_year: int | None = None,
-                      plan_for_year: Callable[[int], Plan] | None = None) -> Outcome:
+                      plan_for_year: Callable[[int], Plan] | None = None, debug: bool = False) -> Outcome:
     """An extracted file read against the plan (see `interpret`); failures are passed on."""
     if outcome.content is None:
         return outcome
     try:
         reading = interpret(outcome.content, plan, expected_year=expected_year, plan_for_year=plan_for_year)
     except Exception as e:  # noqa: BLE001 - sorted out by _failure
-        return _failure(outcome.path, e)
+        return _failure(outcome.path, e, debug)
     return Outcome(outcome.path, outcome.data, reading=reading)
 

@@ -45,7 +45,7 @@ def _add_styles(doc) -> None:
     def paragraph(style_id, name, base, *, size=None, bold=None, italic=None, align=None):
         style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
         style.style_id = style_id
-        style.base_style = styles[base] if base == "Normal" else next(s for s in styles if s.style_id == base)
+        style.base_style = _style(doc, base)
         style.quick_style = True
         if base == "Normal":  # explicit: a change of Normal's spacing in the office's copy must not reach the cells
             style.paragraph_format.space_before = style.paragraph_format.space_after = Pt(0)
