@@ -17,7 +17,6 @@ A template edited by the office is validated before any form is written (`FormTe
 
 from __future__ import annotations
 
-import io
 import re
 import zipfile
 from dataclasses import dataclass
@@ -305,12 +304,3 @@ def check_template(path: str | Path, plan, year: int) -> CheckedTemplate:
     template = FormTemplate(path)
     samples = template.check(plan, year)
     return CheckedTemplate(template.name, len(template.tags), samples)
-
-
-def read_properties(docx: bytes) -> dict[str, str]:
-    """The kehoach identity stored in a form's custom properties."""
-    with zipfile.ZipFile(io.BytesIO(docx)) as zf:
-        try:
-            return ooxml.read_custom_properties(zf.read(ooxml.CUSTOM_PART))
-        except KeyError:
-            return {}

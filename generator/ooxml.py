@@ -138,11 +138,6 @@ def page_number_field(p: etree._Element) -> None:
         p.append(r)
 
 
-def title_page(sect_pr: etree._Element) -> None:
-    """Use a separate (empty) first-page header, so page 1 shows no number."""
-    sect_pr.append(_el("w:titlePg"))
-
-
 # --------------------------------------------------------------------------- custom document properties
 
 
@@ -206,8 +201,3 @@ def _control_of(prop: etree._Element) -> etree._Element | None:
     pr = prop.getparent()
     sdt = pr.getparent() if pr is not None and pr.tag == _SDT_PR else None
     return sdt if sdt is not None and sdt.tag == _SDT else None
-
-
-def read_custom_properties(xml: bytes) -> dict[str, str]:
-    root = etree.fromstring(xml, etree.XMLParser(resolve_entities=False, no_network=True))
-    return {p.get("name"): "".join(p.itertext()) for p in root}
