@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 from generator.loader import load_plan
@@ -62,3 +65,11 @@ def pytest_sessionstart(session):
     source = Path(__file__).resolve().parents[2] / "shared" / "source" / "ke-hoach-1627-KH-UBND.txt"
     if os.environ.get("CI") and not source.is_file():
         raise pytest.UsageError(f"CI: không tìm thấy văn bản gốc {source} (../shared phải nằm cạnh thư mục mã nguồn)")
+
+
+@pytest.fixture
+def plan_copy(tmp_path) -> Path:
+    """A copy of the default plan folder, for a test to edit."""
+    folder = tmp_path / "plan"
+    shutil.copytree(default_plan_dir(), folder)
+    return folder

@@ -152,13 +152,6 @@ def line_of(path: Path, needle: str) -> int:
     return next(i for i, line in enumerate(path.read_text(encoding="utf-8").split("\n"), 1) if needle in line)
 
 
-@pytest.fixture
-def plan_copy(tmp_path) -> Path:
-    folder = tmp_path / "plan"
-    shutil.copytree(default_plan_dir(), folder)
-    return folder
-
-
 def test_change_to_a_missing_task_is_refused(plan_copy, tmp_path):
     path = write(plan_copy, "a.yaml", AMENDMENT.replace("id: nv05", "id: nv99"))
     result = run("validate", "--plan", str(plan_copy), cwd=tmp_path)

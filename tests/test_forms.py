@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import shutil
 import subprocess
 import sys
 import unicodedata
@@ -231,12 +230,6 @@ def run_pack(year: int, cwd: Path, out: Path, plan: Path | None = None) -> subpr
     result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, f"pack failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     return result
-
-
-def plan_copy(tmp_path: Path) -> Path:
-    dst = tmp_path / "plan"
-    shutil.copytree(PLAN_DIR, dst)
-    return dst
 
 
 def edit_task_field(plan_dir: Path, task_id: str, key: str, yaml_value: str) -> None:
@@ -663,8 +656,8 @@ def test_page_setup(forms):
 # ==================================================================================================== 4-6. variants
 
 
-def test_special_characters_in_task_text_are_escaped(tmp_path):
-    plan = plan_copy(tmp_path)
+def test_special_characters_in_task_text_are_escaped(tmp_path, plan_copy):
+    plan = plan_copy
     # YAML single-quoted scalar: '' is one quote
     edit_task_field(plan, "nv14", "task", "'" + TRICKY.replace("'", "''") + "'")
     assert yaml_task(plan, "nv14")["task"] == TRICKY
@@ -692,8 +685,8 @@ def test_same_pack_twice_is_byte_identical(form_pack, tmp_path):
         assert (first / name).read_bytes() == (other / name).read_bytes(), f"{name} differs between two packs"
 
 
-def test_agency_named_twice_in_a_task_is_listed_once(tmp_path):
-    plan = plan_copy(tmp_path)
+def test_agency_named_twice_in_a_task_is_listed_once(tmp_path, plan_copy):
+    plan = plan_copy
     edit_task_field(plan, "nv14", "lead", '"Sở Công Thương; Sở Công thương"')
     edit_task_field(plan, "nv14", "partners", '"Sở Khoa học và Công nghệ; Sở Khoa học và Công nghệ"')
     t = yaml_task(plan, "nv14")

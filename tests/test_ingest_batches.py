@@ -114,15 +114,10 @@ def _processes_mentioning(marker: str) -> list[int]:
     return found
 
 
-def test_a_plan_error_found_while_the_workers_read_stops_everything(returned, tmp_path):
+def test_a_plan_error_found_while_the_workers_read_stops_everything(returned, tmp_path, plan_copy):
     """The workers start before the plan is loaded: a broken plan still gives its one error (file and line), no
     database, and no worker left behind."""
-    import shutil
-
-    from generator.paths import default_plan_dir
-
-    plan = tmp_path / "ke-hoach-hong"
-    shutil.copytree(default_plan_dir(), plan)
+    plan = plan_copy
     with open(plan / "tasks.yaml", "a", encoding="utf-8") as f:
         f.write("\n  - id: [không đóng ngoặc\n")
     r = kehoach("ingest", str(returned / "a"), str(returned / "b"), "--plan", str(plan), "--db", "bc.sqlite3",

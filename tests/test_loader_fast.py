@@ -163,13 +163,6 @@ def test_match_on_the_default_registry():
 # --------------------------------------------------------------------------- problems keep their file:line
 
 
-@pytest.fixture
-def plan_copy(tmp_path) -> Path:
-    folder = tmp_path / "plan"
-    shutil.copytree(default_plan_dir(), folder)
-    return folder
-
-
 def _replace_line(path: Path, old: str, new: str) -> int:
     lines = path.read_text(encoding="utf-8").split("\n")
     i = next(i for i, line in enumerate(lines) if old in line)

@@ -4,7 +4,6 @@ reports go. Expectations are hand-made from ../shared/reference/reorganization-2
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,6 @@ import docx
 import pytest
 
 from formxml import read_form
-from generator.paths import default_plan_dir
 
 DISTRICTS = ["ubnd-thanh-pho-nha-trang", "ubnd-thanh-pho-cam-ranh", "ubnd-thi-xa-ninh-hoa", "ubnd-huyen-van-ninh",
              "ubnd-huyen-dien-khanh", "ubnd-huyen-cam-lam", "ubnd-huyen-khanh-vinh", "ubnd-huyen-khanh-son",
@@ -104,13 +102,6 @@ def test_districts_tasks_go_to_one_generic_commune_form_with_a_warning(packs):
     assert {"I.1", "II.2", "II.6", "III.3", "IV.3", "IV.4"} <= codes
     assert "UBND các xã, phường, đặc khu" in packs[2026][1].stderr and "Cảnh báo" in packs[2026][1].stderr
     assert any("65" in w for w in manifest(packs, 2026)["warnings"])
-
-
-@pytest.fixture
-def plan_copy(tmp_path) -> Path:
-    folder = tmp_path / "plan"
-    shutil.copytree(default_plan_dir(), folder)
-    return folder
 
 
 def edit(path: Path, old: str, new: str) -> int:
