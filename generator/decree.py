@@ -150,6 +150,7 @@ def lean_bytes(doc) -> bytes:
     for style_id, s in by_id.items():
         if style_id not in keep:
             styles.remove(s)
+    ooxml.complete_zoom(doc.settings.element)
     buf = io.BytesIO()
     doc.save(buf)
     # python-docx has no API to drop a package-level part: remove the default thumbnail at the zip level.

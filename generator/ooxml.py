@@ -1,6 +1,8 @@
 """Low-level OOXML: content controls, table and paragraph properties, page fields, custom properties.
 
 The rest of the code speaks in documents, tables and fields; only this module touches WordprocessingML by hand.
+Every property element it adds goes through `put`, which places it where the schema's sequence wants it (Word
+repairs or ignores children out of order; LibreOffice accepts any order, so only tests/test_ooxml_schema.py sees it).
 """
 
 from __future__ import annotations
@@ -29,6 +31,64 @@ def _el(tag: str, **attrs: str) -> etree._Element:
     return el
 
 
+# --------------------------------------------------------------------------- schema order
+
+# The order of the children of the property elements we add to, as ECMA-376 Part 1 (transitional) gives it in wml.xsd
+# (CT_PPr: CT_PPrBase then rPr, sectPr, pPrChange; CT_TblPr: CT_TblPrBase then tblPrChange; ...). Where the schema
+# has a choice (the children of w:rPr and w:trPr; the kind of a content control at the end of w:sdtPr), any order is
+# valid and this one is the order listed, which Word writes. tests/test_ooxml_schema.py checks the table against
+# wml.xsd.
+_SEQUENCES: dict[str, tuple[str, ...]] = {
+    "pPr": ("pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
+            "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap",
+            "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd", "snapToGrid",
+            "spacing", "ind", "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc", "textDirection",
+            "textAlignment", "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange"),
+    "rPr": ("rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "dstrike", "outline", "shadow",
+            "emboss", "imprint", "noProof", "snapToGrid", "vanish", "webHidden", "color", "spacing", "w", "kern",
+            "position", "sz", "szCs", "highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign", "rtl", "cs",
+            "em", "lang", "eastAsianLayout", "specVanish", "oMath", "rPrChange"),
+    "tblPr": ("tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize", "tblW",
+              "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar", "tblLook",
+              "tblCaption", "tblDescription", "tblPrChange"),
+    "trPr": ("cnfStyle", "divId", "gridBefore", "gridAfter", "wBefore", "wAfter", "cantSplit", "trHeight", "tblHeader",
+             "tblCellSpacing", "jc", "hidden", "ins", "del", "trPrChange"),
+    "tcPr": ("cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd", "noWrap", "tcMar", "textDirection",
+             "tcFitText", "vAlign", "hideMark", "headers", "cellIns", "cellDel", "cellMerge", "tcPrChange"),
+    "sectPr": ("headerReference", "footerReference", "footnotePr", "endnotePr", "type", "pgSz", "pgMar", "paperSrc",
+               "pgBorders", "lnNumType", "pgNumType", "cols", "formProt", "vAlign", "noEndnote", "titlePg",
+               "textDirection", "bidi", "rtlGutter", "docGrid", "printerSettings", "sectPrChange"),
+    "tblBorders": ("top", "start", "left", "bottom", "end", "right", "insideH", "insideV"),
+    "tcBorders": ("top", "start", "left", "bottom", "end", "right", "insideH", "insideV", "tl2br", "tr2bl"),
+    "tblCellMar": ("top", "start", "left", "bottom", "end", "right"),
+    "pBdr": ("top", "left", "bottom", "right", "between", "bar"),
+    "sdtPr": ("rPr", "alias", "tag", "id", "lock", "placeholder", "temporary", "showingPlcHdr", "dataBinding", "label",
+              "tabIndex", "equation", "comboBox", "date", "docPartObj", "docPartList", "dropDownList", "picture",
+              "richText", "text", "citation", "group", "bibliography"),
+}
+# Children that may repeat (every other child of these elements occurs at most once: `put` replaces it).
+_REPEATING = {("sectPr", "headerReference"), ("sectPr", "footerReference")}
+
+
+def put(parent: etree._Element, child: etree._Element) -> etree._Element:
+    """Insert `child` into the WordprocessingML property element `parent` (w:pPr, w:tblPr, ... : see _SEQUENCES) at the
+    position its schema sequence requires, replacing a child of the same name (except those that may repeat).
+    Returns `child`. Children the table does not know (an extension of another namespace) are left where they are."""
+    kind, name = etree.QName(parent).localname, etree.QName(child).localname
+    order = _SEQUENCES[kind]
+    rank = order.index(name)
+    if (kind, name) not in _REPEATING:
+        for old in parent.findall(child.tag):
+            parent.remove(old)
+    for existing in parent:
+        q = etree.QName(existing)
+        if q.namespace == W_NS and q.localname in order and order.index(q.localname) > rank:
+            existing.addprevious(child)
+            return child
+    parent.append(child)
+    return child
+
+
 # --------------------------------------------------------------------------- content controls (w:sdt)
 
 
@@ -36,12 +96,12 @@ def _sdt_pr(tag: str, title: str, lock: str | None, placeholder: bool) -> etree.
     pr = _el("w:sdtPr")
     # The tag is repeated in the title ("Kết quả thực hiện [nv14|result]"): LibreOffice 7 drops w:tag on save
     # but keeps w:alias, so a form re-saved by LibreOffice can still be read back.
-    pr.append(_el("w:alias", **{"w:val": f"{title} [{tag}]"}))
-    pr.append(_el("w:tag", **{"w:val": tag}))
+    put(pr, _el("w:alias", **{"w:val": f"{title} [{tag}]"}))
+    put(pr, _el("w:tag", **{"w:val": tag}))
     if lock:
-        pr.append(_el("w:lock", **{"w:val": lock}))
+        put(pr, _el("w:lock", **{"w:val": lock}))
     if placeholder:
-        pr.append(_el("w:showingPlcHdr"))
+        put(pr, _el("w:showingPlcHdr"))
     return pr
 
 
@@ -67,7 +127,7 @@ def dropdown_sdt(runs: list[etree._Element], tag: str, title: str, items: Iterab
     dd = _el("w:dropDownList")
     for item in items:
         dd.append(_el("w:listItem", **{"w:displayText": item, "w:value": item}))
-    pr.append(dd)
+    put(pr, dd)
     sdt.append(pr)
     content = _el("w:sdtContent")
     for r in runs:
@@ -81,43 +141,47 @@ def dropdown_sdt(runs: list[etree._Element], tag: str, title: str, items: Iterab
 
 def set_table_borders(tbl: etree._Element, val: str = "single", size: int = 4) -> None:
     """All borders of a table: val "single" (thin) or "nil" (none)."""
-    pr = tbl.tblPr
-    for old in pr.findall(f"{{{W_NS}}}tblBorders"):
-        pr.remove(old)
     borders = _el("w:tblBorders")
     for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
         attrs = {"w:val": val} if val == "nil" else {"w:val": val, "w:sz": str(size), "w:space": "0", "w:color": "000000"}
-        borders.append(_el(f"w:{side}", **attrs))
-    pr.append(borders)
+        put(borders, _el(f"w:{side}", **attrs))
+    put(tbl.tblPr, borders)
 
 
 def set_table_layout_fixed(tbl: etree._Element) -> None:
-    tbl.tblPr.append(_el("w:tblLayout", **{"w:type": "fixed"}))
+    put(tbl.tblPr, _el("w:tblLayout", **{"w:type": "fixed"}))
 
 
 def set_table_indent(tbl: etree._Element, twips: int) -> None:
-    tbl.tblPr.append(_el("w:tblInd", **{"w:w": str(twips), "w:type": "dxa"}))
+    put(tbl.tblPr, _el("w:tblInd", **{"w:w": str(twips), "w:type": "dxa"}))
 
 
 def mark_header_row(tr: etree._Element) -> None:
     """Repeat this row at the top of every page the table runs onto."""
-    tr.get_or_add_trPr().append(_el("w:tblHeader"))
+    put(tr.get_or_add_trPr(), _el("w:tblHeader"))
 
 
 def forbid_row_split(tr: etree._Element) -> None:
-    tr.get_or_add_trPr().append(_el("w:cantSplit"))
+    put(tr.get_or_add_trPr(), _el("w:cantSplit"))
 
 
 def set_cell_shading(tc: etree._Element, fill: str) -> None:
-    tc.get_or_add_tcPr().append(_el("w:shd", **{"w:val": "clear", "w:color": "auto", "w:fill": fill}))
+    put(tc.get_or_add_tcPr(), _el("w:shd", **{"w:val": "clear", "w:color": "auto", "w:fill": fill}))
 
 
 def bottom_border(p: etree._Element, size: int = 6) -> None:
     """A solid line under a paragraph (its width follows the paragraph's indents)."""
-    ppr = p.get_or_add_pPr()
     bdr = _el("w:pBdr")
-    bdr.append(_el("w:bottom", **{"w:val": "single", "w:sz": str(size), "w:space": "1", "w:color": "000000"}))
-    ppr.append(bdr)
+    put(bdr, _el("w:bottom", **{"w:val": "single", "w:sz": str(size), "w:space": "1", "w:color": "000000"}))
+    put(p.get_or_add_pPr(), bdr)
+
+
+def complete_zoom(settings: etree._Element) -> None:
+    """Give the document settings' w:zoom the w:percent the schema requires (python-docx's default settings have
+    only w:val="bestFit"; Word writes both). 100 % is what Word shows when it does not fit the page."""
+    zoom = settings.find(f"{{{W_NS}}}zoom")
+    if zoom is not None and zoom.get(f"{{{W_NS}}}percent") is None:
+        zoom.set(f"{{{W_NS}}}percent", "100")
 
 
 def page_number_field(p: etree._Element) -> None:
