@@ -9,6 +9,7 @@ used - busy, full disk, damaged - stops the run with one sentence, the files alr
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,9 +58,9 @@ def _db_option():
 
 
 def _open_store(db: Path | None, *, create: bool):
-    from .store import Store, default_path
+    from .store import Store
 
-    return Store(db or default_path(), create=create)
+    return Store(_db_path(db), create=create)
 
 
 def _collect(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
@@ -189,10 +190,8 @@ def _status_rows(p: Plan, year: int, db: Path | None, today: dt.date):
     from .assignments import assignments
 
     expected = [at.agency for at in assignments(p, year)]
-    from .store import default_path
-
     subs = []
-    path: Path | None = db or default_path()
+    path: Path | None = _db_path(db)
     if not path.exists():  # nothing received yet: everyone is still to report
         err.print(f'Chú ý: chưa có cơ sở dữ liệu "{path}": chưa nhận biểu mẫu nào (hoặc hãy chỉ đúng tệp bằng --db).',
                   markup=False)
@@ -299,9 +298,12 @@ def summary(
 
 
 def _db_path(db: Path | None) -> Path:
-    from .store import default_path
+    from .guard import check_not_loop
+    from .store import DB_ENV, default_path
 
-    return db or default_path()
+    path = db or default_path()
+    check_not_loop(path, "--db" if db else DB_ENV if os.environ.get(DB_ENV) else "cơ sở dữ liệu")
+    return path
 
 
 def _size(n: int) -> str:

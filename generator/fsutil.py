@@ -14,6 +14,10 @@ Guarantees (each tested in tests/test_reliability*.py):
   The lock makes this safe while another kehoach process writes the same target (it simply waits).
 * A target folder that does not look like kehoach's own output is never replaced (`owned` check): `--out ~/Tài liệu`
   is refused instead of wiping the folder.
+* No database is ever overwritten, replaced or removed (`guard`, tests/test_db_guard.py): a file output that is a
+  database or one of its companions, a folder holding one at any depth (checked before the build and again right
+  before the swap), a leftover holding one: all refused or left alone. A target folder given as a symlink is written
+  through (the folder it points to is replaced, the link stays).
 
 Test hook (documented; read only here): the environment variable KEHOACH_FAULT, a comma-separated list of
   disk-full:BYTES          every write through this module fails with ENOSPC once BYTES bytes were written
@@ -41,6 +45,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
+from . import guard
 from .errors import KehoachError
 
 try:
@@ -216,11 +221,13 @@ def recover(target: str | Path) -> list[str]:
             _fsync_dir(target.parent)
             done.append(f"restored {target.name} from {saved[-1].name}")
     for p in staging + backups:
-        shutil.rmtree(p, ignore_errors=True)
-        done.append(f"removed {p.name}")
+        if guard.find_database(p) is None:  # a database placed there is never removed (guard)
+            shutil.rmtree(p, ignore_errors=True)
+            done.append(f"removed {p.name}")
     for p in temps:
-        p.unlink(missing_ok=True)
-        done.append(f"removed {p.name}")
+        if guard.describe(p) is None:
+            p.unlink(missing_ok=True)
+            done.append(f"removed {p.name}")
     return done
 
 
@@ -281,6 +288,7 @@ def _temp_beside(path: Path) -> tuple[int, str]:
 def atomic_output(path: str | Path) -> Iterator[BinaryIO]:
     """A file object whose content replaces `path` atomically when the block ends without error."""
     path = Path(path)
+    guard.refuse_overwrite(path)  # never a database or one of its companion files, however the path is spelled
     with locked(path):
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
@@ -323,6 +331,7 @@ def replace_dir(staging: Path, target: Path) -> None:
         os.rename(staging, target)
         _fsync_dir(target.parent)
         return
+    guard.refuse_replacing(target)  # checked again here: a database may have been put there meanwhile
     if target.is_dir() and not target.is_symlink() and _exchange(staging, target):
         fault("after-swap")  # `staging` now holds the previous folder
         _fsync_dir(target.parent)
@@ -350,14 +359,21 @@ def build_dir(target: str | Path, build: Callable[[Path], T], *, owned: Callable
 
     `owned(target)` is called (lock held, leftovers recovered) when `target` exists; it raises to refuse replacing
     a folder kehoach did not write. On any error or interruption the staging folder is removed and `target` is
-    left as it was."""
-    target = Path(target)
+    left as it was.
+
+    A `target` that is a symlink (a shortcut to a shared folder) is written through: the folder it points to is
+    replaced, the link stays. A folder holding a database, at any depth, is never replaced (`guard`)."""
+    shown = Path(target)
+    guard.check_not_loop(shown, "--out")
+    target = Path(os.path.realpath(shown)) if os.path.islink(shown) else shown
     with locked(target):
         if os.path.lexists(target):
             if not target.is_dir():
-                raise KehoachError(f'"{target}" là một tệp, không phải thư mục; hãy chọn một thư mục khác bằng --out')
+                guard.refuse_overwrite(shown)
+                raise KehoachError(f'"{shown}" là một tệp, không phải thư mục; hãy chọn một thư mục khác bằng --out')
             if owned is not None:
-                owned(target)
+                owned(shown)
+            guard.refuse_replacing(target, shown=shown)
         staging = staging_dir(target)
         try:
             result = build(staging)

@@ -123,12 +123,14 @@ def default_path() -> Path:
 
 
 def check_location(path: Path) -> None:
-    """Refuse a database inside output/: that folder holds regenerable files and may be replaced wholesale."""
-    resolved = path.resolve()
-    output = (Path.cwd() / "output").resolve()
-    if resolved == output or output in resolved.parents:
-        raise StoreError(f'không đặt cơ sở dữ liệu "{path}" trong thư mục output/ (thư mục này được tạo lại và có '
-                         f"thể bị thay thế); hãy dùng mặc định {DEFAULT_DB} hoặc một đường dẫn khác")
+    """Refuse a database inside a folder kehoach replaces (output/, a pack or summary folder, however the path is
+    spelled): the rule is `guard.check_db_location`'s."""
+    from .guard import check_db_location
+
+    try:
+        check_db_location(path)
+    except KehoachError as e:
+        raise StoreError(str(e)) from None
 
 
 @dataclass(frozen=True)
