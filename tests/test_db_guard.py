@@ -240,8 +240,9 @@ def test_ingest_db_inside_a_pack_folder_is_refused_from_any_folder(office, tmp_p
                  "thư mục bộ biểu mẫu do kehoach pack tạo (có manifest.json)", "hãy dùng mặc định "
                  "kehoach-data/bao-cao.sqlite3 hoặc một đường dẫn khác bằng --db")
     assert not list((office / "output").rglob("*.sqlite3*")), "a database was created inside the pack"
-    r = kehoach("pack", "--year", "2024", cwd=office)
-    assert r.returncode == 0, r.stderr
+    if spelling == "relative":  # the clerk's next pack in office/ goes ahead (nothing of theirs is in the folder)
+        r = kehoach("pack", "--year", "2024", cwd=office)
+        assert r.returncode == 0, r.stderr
 
 
 def test_import_db_inside_a_pack_or_summary_folder_is_refused(office, tmp_path, received):
