@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable
 from pathlib import Path
 
 import typer
@@ -27,22 +26,39 @@ DB_HELP = "Tệp cơ sở dữ liệu báo cáo (mặc định: biến môi trư
 FORM_SUFFIXES = {".docx", ".docm", ".doc", ".dotx", ".dotm"}  # taken from folders (the wrong ones get a clear error)
 
 
-def _plans(plan_dir: Path | None) -> tuple[Plan, Callable[[int], Plan]]:
+def _plans(plan_dir: Path | None) -> tuple[Plan, _YearPlans]:
     """The plan as a whole, and the plan in force for a year's report (amendments up to that year's deadline: the
     plan its forms were generated from, as `kehoach pack` does)."""
     base = _load(plan_dir)
-    cache: dict[int, Plan] = {}
+    return base, _YearPlans(plan_dir, base)
 
-    def for_year(year: int) -> Plan:
-        if year not in cache:
-            when = report_date(base, year)
-            if all(d.date <= when for d in base.amendments):
-                cache[year] = base  # every amendment was in force by then: the same plan, no second load
+
+class _YearPlans:
+    """`(year)`: the plan in force for a year's report; `states(year)`: every state of the plan a form of that year
+    can have been generated from (before each amendment in force by then, oldest first), loaded only when asked."""
+
+    def __init__(self, plan_dir: Path | None, base: Plan):
+        self.plan_dir, self.base = plan_dir, base
+        self.cache: dict[int, Plan] = {}
+        self.by_date: dict[dt.date, Plan] = {}
+
+    def __call__(self, year: int) -> Plan:
+        if year not in self.cache:
+            when = report_date(self.base, year)
+            if all(d.date <= when for d in self.base.amendments):
+                self.cache[year] = self.base  # every amendment was in force by then: the same plan, no second load
             else:
-                cache[year] = _load(plan_dir, when)
-        return cache[year]
+                self.cache[year] = _load(self.plan_dir, when)
+        return self.cache[year]
 
-    return base, for_year
+    def states(self, year: int) -> list[Plan]:
+        dates = sorted({d.date for d in self.base.amendments if d.date <= report_date(self.base, year)})
+        # the plan before its first amendment, then after each amendment date but the last: that one is `(year)`
+        befores = [dates[0] - dt.timedelta(days=1), *dates[:-1]] if dates else []
+        for when in befores:
+            if when not in self.by_date:
+                self.by_date[when] = _load(self.plan_dir, when)
+        return [*(self.by_date[when] for when in befores), self(year)]
 
 
 def _plan_of_year(plan_dir: Path | None, year: int) -> Plan:
@@ -133,8 +149,8 @@ def ingest(
         try:
             for extracted in extraction:
                 done += len(extracted)
-                batch = [interpret_outcome(o, p, expected_year=year, plan_for_year=for_year, debug=debug)
-                         for o in extracted]
+                batch = [interpret_outcome(o, p, expected_year=year, plan_for_year=for_year, debug=debug,
+                                           plan_states=for_year.states) for o in extracted]
                 for outcome in batch:  # files that could not be read: reported whatever happens to the others
                     if outcome.error:
                         failed += 1

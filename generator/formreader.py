@@ -709,17 +709,21 @@ def extract(data: bytes, *, filename: str | None = None, time_budget: float = TI
 
 def read_form(data: bytes, plan: Plan, *, filename: str | None = None, expected_year: int | None = None,
               today: dt.date | None = None, time_budget: float = TIME_BUDGET_S,
-              plan_for_year: Callable[[int], Plan] | None = None) -> FormReading:
+              plan_for_year: Callable[[int], Plan] | None = None,
+              plan_states: Callable[[int], Sequence[Plan]] | None = None) -> FormReading:
     """Read a returned form; raise FormRejected (one Vietnamese sentence) if it cannot be accepted.
 
     `plan_for_year(year)` gives the plan in force for a year's report (amendments up to its deadline), the plan the
-    form was generated from; without it `plan` is used for every year."""
+    form was generated from; without it `plan` is used for every year. `plan_states(year)` gives every state of the
+    plan a form of that year can have been generated from (see `_rows_not_its_own`); without it, only that plan."""
     content = extract(data, filename=filename, time_budget=time_budget)
-    return interpret(content, plan, expected_year=expected_year, today=today, plan_for_year=plan_for_year)
+    return interpret(content, plan, expected_year=expected_year, today=today, plan_for_year=plan_for_year,
+                     plan_states=plan_states)
 
 
 def interpret(content: FormContent, plan: Plan, *, expected_year: int | None = None, today: dt.date | None = None,
-              plan_for_year: Callable[[int], Plan] | None = None) -> FormReading:
+              plan_for_year: Callable[[int], Plan] | None = None,
+              plan_states: Callable[[int], Sequence[Plan]] | None = None) -> FormReading:
     """What the agency reported, from a file's content and the plan (see `read_form`)."""
     agency_id, year, plan_version = _identity(content.props, plan, expected_year, today or dt.date.today())
     if plan_for_year is not None:
@@ -791,6 +795,7 @@ def interpret(content: FormContent, plan: Plan, *, expected_year: int | None = N
         raise FormRejected("không tìm thấy bảng nhiệm vụ nào trong biểu mẫu (các dòng nhiệm vụ đã bị xóa?)")
     missing = in_plan_order(missing_rows)
     unassigned = [e.code for e in entries.values() if not e.role]
+    _check_rows_are_its_own(content, plan, at, year, plan_version, in_plan_order(unassigned), plan_states)
     if missing:
         warnings.append(f"thiếu dòng của nhiệm vụ được giao: {_codes(missing)}")
     if unassigned:
@@ -817,6 +822,42 @@ def interpret(content: FormContent, plan: Plan, *, expected_year: int | None = N
         sections=content.sections,
         warnings=tuple(warnings),
     )
+
+
+def _foreign_rows(content: FormContent, state: Plan, agency_id: str, year: int) -> list[str]:
+    """The codes (as `state` numbers them) of the form's task rows that are not tasks of the agency in `state`."""
+    at = distribute(state, year).by_agency.get(agency_id)
+    own = {a.task.id for a in at.all} if at is not None else set()
+    found = {task_id for task_id, _ in _task_rows(content.rows, state.task_by_code, state.task_index)}
+    return [t.code for t in state.tasks if t.id in found and t.id not in own]
+
+
+def _check_rows_are_its_own(content: FormContent, plan: Plan, at: AgencyTasks, year: int, plan_version: str,
+                            unassigned: list[str], plan_states: Callable[[int], Sequence[Plan]] | None) -> None:
+    """Refuse a form whose prefilled task rows are not the tasks of the agency it claims (its `kehoach.agency`
+    changed to pass one agency's report off as another's): every task row must be a task assigned to that agency
+    for that year in the plan version the form was generated from. `unassigned`: the rows not assigned in `plan`.
+
+    A form of another version (generated before an amendment) is compared with that state of the plan, found among
+    `plan_states(year)`; a version that matches none of them (the data edited without an amendment, or forged) is
+    accepted only if its rows are the agency's tasks in one of them. Rows the agency deleted are only a warning."""
+    where = f"theo phiên bản dữ liệu kế hoạch {plan_version or plan.version} của biểu mẫu"
+    foreign = unassigned
+    if plan_version != plan.version:
+        states = [s for s in (plan_states(year) if plan_states is not None else ()) if s is not plan]
+        same = next((s for s in states if s.version == plan_version), None)
+        if same is not None:
+            foreign = _foreign_rows(content, same, at.agency.id, year)
+        elif foreign:
+            if any(not _foreign_rows(content, s, at.agency.id, year) for s in states):
+                return
+            where = (f"theo mọi phiên bản dữ liệu của kế hoạch, vì phiên bản {plan_version or '(không ghi)'} ghi trong "
+                     "biểu mẫu không khớp phiên bản nào")
+    if foreign:
+        name = at.agency.name
+        raise FormRejected(f"dòng nhiệm vụ {_codes(foreign)} trong biểu mẫu không phải nhiệm vụ giao cho {name} năm "
+                           f"{year} ({where}), nên biểu mẫu không được nhận là báo cáo của {name}: thông tin đơn vị "
+                           "trong thuộc tính tài liệu có thể đã bị sửa; hãy dùng đúng biểu mẫu đã gửi cho đơn vị")
 
 
 _VIA = re.compile(r"^\((Giao chung|Tiếp nhận từ)\b.*\)$", re.DOTALL)
@@ -905,12 +946,14 @@ class Extraction:
 
 
 def interpret_outcome(outcome: Outcome, plan: Plan, *, expected_year: int | None = None,
-                      plan_for_year: Callable[[int], Plan] | None = None, debug: bool = False) -> Outcome:
+                      plan_for_year: Callable[[int], Plan] | None = None, debug: bool = False,
+                      plan_states: Callable[[int], Sequence[Plan]] | None = None) -> Outcome:
     """An extracted file read against the plan (see `interpret`); failures are passed on."""
     if outcome.content is None:
         return outcome
     try:
-        reading = interpret(outcome.content, plan, expected_year=expected_year, plan_for_year=plan_for_year)
+        reading = interpret(outcome.content, plan, expected_year=expected_year, plan_for_year=plan_for_year,
+                            plan_states=plan_states)
     except Exception as e:  # noqa: BLE001 - sorted out by _failure
         return _failure(outcome.path, e, debug)
     return Outcome(outcome.path, outcome.data, reading=reading)
