@@ -19,6 +19,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from .model import Plan
 from .vnformat import short_date
+from .xlsxcell import set_value
 from .ziputil import normalize_zip
 
 FONT = "Times New Roman"
@@ -147,8 +148,9 @@ def build_appendix(plan: Plan) -> bytes:
             ws.merged_cells.add(f"{first}{index}:{last}{index}")
         out = []
         for value, style in cells:
-            cell = WriteOnlyCell(ws, value=value)
+            cell = WriteOnlyCell(ws)
             cell.style = style
+            set_value(cell, value)  # a task written "=1+1" is a text, never a formula
             out.append(cell)
         ws.append(out)
         del ws.row_dimensions[index]

@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from .cli import _friendly, _load, _plan_option, _state, app, err, out
+from .display import shown
 from .assignments import report_date
 from .errors import KehoachError
 from .fsutil import build_dir, visible_entries, write_file
@@ -144,7 +145,7 @@ def ingest(
         p, for_year = _plans(plan)
         failed = len(problems)
         for path, message in problems:
-            err.print(f"Lỗi: {path}: {message}", markup=False)
+            err.print(f"Lỗi: {shown(path)}: {message}", markup=False)
         store = _open_store(db, create=True) if files else None
         try:
             for extracted in extraction:
@@ -154,16 +155,16 @@ def ingest(
                 for outcome in batch:  # files that could not be read: reported whatever happens to the others
                     if outcome.error:
                         failed += 1
-                        err.print(f"Lỗi: {outcome.path}: {_failure_message(outcome)}", markup=False)
+                        err.print(f"Lỗi: {shown(outcome.path)}: {shown(_failure_message(outcome))}", markup=False)
                 readable = [o for o in batch if not o.error]
                 if not readable:
                     continue
                 try:  # one transaction per batch: stored all together, and reported only once stored
-                    results = store.add_many([(o.reading, o.data, o.path.name) for o in readable])
+                    results = store.add_many([(o.reading, o.data, shown(o.path.name)) for o in readable])
                 except StoreError as e:
                     failed += len(readable)
                     for o in readable:
-                        err.print(f"Lỗi: {o.path}: {e}", markup=False)
+                        err.print(f"Lỗi: {shown(o.path)}: {e}", markup=False)
                     if e.fatal:  # the database cannot be used now: the remaining files would all fail the same way
                         rest = len(files) - done
                         if rest:
@@ -177,18 +178,18 @@ def ingest(
                     name = _agency_name(for_year(s.year), s.year, s.agency)
                     if result.duplicate:
                         duplicates += 1
-                        out.print(f"Bỏ qua (đã có): {outcome.path} — {name}, năm {s.year}, phiên bản {s.version} "
+                        out.print(f"Bỏ qua (đã có): {shown(outcome.path)} — {name}, năm {s.year}, phiên bản {s.version} "
                                   f"(nhận lúc {_local(s.received_at):%H:%M ngày %d/%m/%Y})", markup=False)
                         continue
                     added += 1
-                    lines = [f"Đã nhận: {outcome.path} — {name}, năm {s.year}, phiên bản {s.version}"]
-                    lines += [f"    Cảnh báo: {w}" for w in s.warnings]
+                    lines = [f"Đã nhận: {shown(outcome.path)} — {name}, năm {s.year}, phiên bản {s.version}"]
+                    lines += [f"    Cảnh báo: {shown(w)}" for w in s.warnings]
                     out.file.write("\n".join(lines) + "\n")  # plain lines: thousands of files, no markup needed
         finally:
             if store is not None:
                 store.close()
     total = f"Đã nhận {added} tệp mới, {duplicates} tệp đã có, {failed} lỗi"
-    out.print(total + (f"; cơ sở dữ liệu: {store.path}" if store is not None else "."), markup=False)
+    out.print(total + (f"; cơ sở dữ liệu: {shown(store.path)}" if store is not None else "."), markup=False)
     if failed:
         raise typer.Exit(1)
 

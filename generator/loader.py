@@ -17,6 +17,8 @@ import yaml
 
 from . import schema
 from .agencies import Resolver
+from .chars import code_point, not_allowed
+from .display import shown
 from .errors import PlanInvalid, Problem
 from .model import Agency, AgencyGroup, Document, Event, Group, Meta, Plan, Registry, Task
 from .schedule import parse_timeframe
@@ -50,6 +52,9 @@ class _Source:
             line = self.raw[: e.start].count(b"\n") + 1
             self.error(line, "tệp không phải văn bản UTF-8; hãy lưu lại tệp với bảng mã UTF-8")
             return
+        if not_allowed(text):  # typed into the file: YAML would refuse it in English, without a line
+            self._refuse_chars(text)
+            return
         try:
             self.data, all_nfc = _parse(text)
         except yaml.YAMLError as e:
@@ -60,6 +65,8 @@ class _Source:
             return
         if not all_nfc:  # rare: walk the data once more, to report each offending text with its path
             self._check_nfc(self.data, ())
+        if "\\" in text:  # a double-quoted YAML text can write any character as an escape ("\x01", "\u0001")
+            self._check_chars(self.data, ())
 
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.name, line, message))
@@ -97,6 +104,23 @@ class _Source:
         finally:
             self.data = None  # the validated model is all that is needed from here on
 
+    def _refuse_chars(self, text: str) -> None:
+        """One problem per line holding a character the forms and the appendix cannot hold (see `chars`)."""
+        for number, line in enumerate(text.split("\n"), start=1):
+            if m := not_allowed(line):
+                self.error(number, _char_problem(m.group(), line))
+
+    def _check_chars(self, node: Any, loc: tuple) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                self._check_chars(k, loc)
+                self._check_chars(v, (*loc, k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                self._check_chars(v, (*loc, i))
+        elif isinstance(node, str) and (m := not_allowed(node)):
+            self.error(self.line(*loc), _char_problem(m.group(), node))
+
     def _check_nfc(self, node: Any, loc: tuple) -> None:
         if isinstance(node, dict):
             for k, v in node.items():
@@ -107,8 +131,15 @@ class _Source:
         elif isinstance(node, str) and not unicodedata.is_normalized("NFC", node):
             self.error(
                 self.line(*loc),
-                f'văn bản "{node[:60]}" không ở dạng Unicode dựng sẵn (NFC); hãy gõ lại bằng bảng mã Unicode dựng sẵn',
+                f'văn bản "{shown(node[:60])}" không ở dạng Unicode dựng sẵn (NFC); hãy gõ lại bằng bảng mã Unicode dựng sẵn',
             )
+
+
+def _char_problem(c: str, text: str) -> str:
+    snippet = shown(text.strip()[:60])
+    kind = "ký tự điều khiển" if ord(c) < 0xA0 else "ký tự không hợp lệ"
+    return (f'văn bản "{snippet}" có {kind} {code_point(c)} (không nhìn thấy được), ký tự mà biểu mẫu Word và phụ lục '
+            "Excel không chứa được (Word không mở được tệp có ký tự này); hãy xóa ký tự đó")
 
 
 def _parse(text: str) -> tuple[Any, bool]:

@@ -33,6 +33,7 @@ from .forms import receiver_name
 from .model import Agency, Group, Plan, Task
 from .store import Submission
 from .vnformat import blank_date_line, short_date
+from .xlsxcell import set_value
 from .ziputil import normalize_zip
 
 FONT = "Times New Roman"
@@ -398,7 +399,6 @@ HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
 GROUP_FILL = PatternFill("solid", fgColor="F2F2F2")
 WRAP_TOP = Alignment(vertical="top", wrap_text=True)
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
-_FORMULA_START = ("=", "+", "-", "@")
 
 
 def _fill(label: str) -> PatternFill:
@@ -407,18 +407,14 @@ def _fill(label: str) -> PatternFill:
 
 def _put(ws: Worksheet, row: int, col: int, value, *, bold: bool = False, italic: bool = False,
          align: Alignment = WRAP_TOP, fill: PatternFill | None = None, border: bool = True, size: float = 11):
-    """Write a cell. Text is always stored as text: an agency typing "=SUM(A1)" or "-" must never get a formula."""
+    """Write a cell. Text is always stored as text (`xlsxcell.set_value`): an agency typing "=SUM(A1)" or "-" must
+    never get a formula."""
     cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
         value = clean_text(value)
         if len(value) > XLSX_MAX_CELL:
             value = value[: XLSX_MAX_CELL - 60] + " … (bị cắt do giới hạn của Excel; xem bản .docx)"
-        cell.value = value
-        cell.data_type = "s"
-        if value.startswith(_FORMULA_START):
-            cell.quotePrefix = True
-    else:
-        cell.value = value
+    set_value(cell, value)
     cell.font = Font(name=FONT, size=size, bold=bold, italic=italic)
     cell.alignment = align
     if fill is not None:
