@@ -157,6 +157,20 @@ def _not_a_docx(data: bytes) -> FormRejected:
     return FormRejected("tệp không phải .docx hợp lệ (không đọc được gói nén zip; tệp bị hỏng hoặc gửi thiếu)")
 
 
+def duplicate_name(infos: Sequence[zipfile.ZipInfo]) -> str | None:
+    """The first entry name a zip's central directory holds twice, or None. Names are compared ignoring case, as
+    OOXML part names are (and as Windows tools extract them): each reader of a zip with two entries of one name may
+    pick a different one (Python's zipfile the last), so such a file has no single content and is refused whole -
+    a returned form here, a backup in `store`."""
+    seen: set[str] = set()
+    for info in infos:
+        key = info.filename.lower()
+        if key in seen:
+            return info.filename
+        seen.add(key)
+    return None
+
+
 class _Package:
     """A .docx package opened defensively: entries checked from the central directory, parts read with a cap."""
 
@@ -171,6 +185,10 @@ class _Package:
             raise _not_a_docx(data) from None
         if len(infos) > MAX_ENTRIES:
             raise FormRejected(f"gói .docx có {len(infos)} tệp con (giới hạn {MAX_ENTRIES}); tệp bất thường")
+        twice = duplicate_name(infos)
+        if twice:
+            raise FormRejected(f'gói .docx có hai phần cùng tên "{twice}" (Word không bao giờ ghi như vậy); tệp đã bị '
+                               "sửa hoặc độc hại, không biết phần nào là thật")
         total = 0
         for info in infos:
             total += info.file_size
