@@ -333,14 +333,29 @@ def _counted(submissions: int, agencies: int, years: tuple[int, ...]) -> str:
     return f"{submissions} bản báo cáo của {agencies} đơn vị{when}"
 
 
+PLANS_HELP = ("Thư mục dữ liệu kế hoạch dùng để đọc lại các tệp gốc (mặc định: kế hoạch 1627/KH-UBND có sẵn); lặp "
+              "lại --plan khi cơ sở dữ liệu có báo cáo của nhiều kế hoạch.")
+
+
+def _plans_option():
+    return typer.Option(None, "--plan", help=PLANS_HELP, show_default=False)
+
+
+def _rereader(plan_dirs: list[Path] | None):
+    """Reads stored originals again with the plans given (as ingest reads them: `_plans`)."""
+    from .reread import Rereader
+
+    return Rereader(_plans(d) for d in (plan_dirs or [None]))
+
+
 @app.command("check-db", help="Kiểm tra cơ sở dữ liệu báo cáo (chỉ đọc, không sửa gì): cấu trúc tệp, mã băm sha256 "
-                              "của mọi tệp gốc, tính nhất quán giữa các bảng.")
+                              "của mọi tệp gốc, đọc lại mọi tệp gốc để đối chiếu, tính nhất quán giữa các bảng.")
 @_friendly
-def check_db(db: Path | None = _db_option()):
+def check_db(db: Path | None = _db_option(), plan: list[Path] | None = _plans_option()):
     from .store import check_database
 
     path = _db_path(db)
-    report = check_database(path)
+    report = check_database(path, reread=_rereader(plan))
     for problem in report.problems:
         err.print(f"Lỗi: {problem}", markup=False)
     if report.problems:
@@ -349,8 +364,8 @@ def check_db(db: Path | None = _db_option()):
                   "người phụ trách kỹ thuật.", markup=False)
         raise typer.Exit(1)
     out.print(f"Cơ sở dữ liệu {path} không có lỗi: {_counted(report.submissions, report.agencies, report.years)}, "
-              f"mọi tệp gốc ({_size(report.original_bytes)}) khớp mã băm sha256; đã kiểm tra ở chế độ chỉ đọc, không "
-              "thay đổi gì.", markup=False)
+              f"mọi tệp gốc ({_size(report.original_bytes)}) khớp mã băm sha256 và khi đọc lại cho đúng dữ liệu đã "
+              "lưu; đã kiểm tra ở chế độ chỉ đọc, không thay đổi gì.", markup=False)
 
 
 @app.command(help="Sao lưu toàn bộ cơ sở dữ liệu báo cáo (mọi bản báo cáo, tệp gốc, mã băm) vào một tệp .zip.")
@@ -376,10 +391,12 @@ def export(
 def import_(
     archive: Path = typer.Argument(..., help="Tệp sao lưu .zip do kehoach export tạo ra.", show_default=False),
     db: Path | None = _db_option(),
+    plan: list[Path] | None = _plans_option(),
 ):
     from .store import import_archive
 
     path = _db_path(db)
-    summary = import_archive(archive, path)
+    summary = import_archive(archive, path, reread=_rereader(plan))
     out.print(f"Đã khôi phục {_counted(summary.submissions, summary.agencies, summary.years)} từ {archive} vào "
-              f"{path}; mọi tệp gốc khớp mã băm sha256.", markup=False)
+              f"{path}; mọi tệp gốc khớp mã băm sha256 và khi đọc lại cho đúng dữ liệu trong tệp sao lưu.",
+              markup=False)

@@ -12,18 +12,23 @@ regenerable); `--db FILE` or the environment variable KEHOACH_DB override it.
 Reliability (tests/test_reliability_db.py):
 
 * `check_database` opens the file read-only (`mode=ro`) and reports, never repairs: PRAGMA integrity_check, foreign
-  keys, the schema, every original against its sha256, versions 1..n per agency and year, entries of each submission.
+  keys, the schema, every original against its sha256, versions 1..n per agency and year, entries of each submission;
+  with a `reread.Rereader`, every original read again must say what its rows say (`_check_readings`).
 * `export_archive` writes everything needed to rebuild the database (every submission with its entries, sections,
   warnings and original file, and their hashes) to one zip, the same bytes for the same database;
-  `import_archive` verifies the whole archive first, then restores it into a new or empty database in one
-  transaction (it never writes into a database that already holds submissions).
+  `import_archive` verifies the whole archive first (`_read_manifest`: unique entry names, bounded JSON, sane values;
+  `_verify_archive`: every original against its sha256 and read again), then restores it into a new or empty
+  database in one transaction, a new one staged in a hidden file (`_staged_database`); it never writes into a
+  database that already holds submissions.
 * SQLite errors become one Vietnamese sentence (`StoreError`); `fatal` ones (busy, disk full, damaged, read-only)
   stop an ingest run instead of failing every remaining file the same way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import glob
 import hashlib
 import json
 import os
@@ -31,13 +36,17 @@ import re
 import sqlite3
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import KehoachError
 from .formreader import SECTIONS, STATUSES, Entry, FormReading
 from .fsutil import atomic_output, fault
+
+if TYPE_CHECKING:
+    from .reread import Rereader
 
 DEFAULT_DB = Path("kehoach-data") / "bao-cao.sqlite3"
 DB_ENV = "KEHOACH_DB"
@@ -432,13 +441,17 @@ class CheckReport:
         return not self.problems
 
 
-def check_database(path: str | Path, on_submission: Callable[[], None] | None = None) -> CheckReport:
-    """Verify the database without changing it (read-only connection); every problem is one Vietnamese sentence."""
+def check_database(path: str | Path, on_submission: Callable[[], None] | None = None,
+                   reread: Rereader | None = None) -> CheckReport:
+    """Verify the database without changing it (read-only connection); every problem is one Vietnamese sentence.
+    With `reread`, every original is also read again and must say what its rows say (`_check_readings`)."""
     report = CheckReport(Path(path))
     conn = connect_readonly(path)
     try:
         conn.execute("BEGIN")  # one consistent snapshot, even while someone ingests
         _check(conn, report, on_submission)
+        if reread is not None and not any(p.startswith('bảng "') for p in report.problems):
+            _check_readings(conn, report, reread)
         conn.execute("COMMIT")
     except sqlite3.DatabaseError as e:
         report.problems.append(f"không đọc được toàn bộ cơ sở dữ liệu, tệp bị hỏng (SQLite: {e})")
@@ -529,6 +542,53 @@ def _check(conn: sqlite3.Connection, report: CheckReport, on_submission: Callabl
         problems.append(f'bản báo cáo số {sid}: phần "{section}" không phải phần của biểu mẫu')
 
 
+def _check_readings(conn: sqlite3.Connection, report: CheckReport, reread: Rereader) -> None:
+    """Every submission whose original matches its sha256 is read again through the form reader (`reread`): a
+    record whose identity, entries, sections or warnings differ from what its original says was edited after it was
+    stored. Records of a plan `reread` does not know are reported once per plan."""
+    unknown: dict[str, int] = {}
+    for row_id, plan, plan_version, year, agency, version, sha, filename, warnings in conn.execute(
+            "SELECT id, plan, plan_version, year, agency, version, sha256, filename, warnings FROM submissions "
+            "ORDER BY id").fetchall():
+        try:
+            original = bytes(conn.execute("SELECT original FROM submissions WHERE id = ?", (row_id,)).fetchone()[0])
+            notes = json.loads(warnings)
+        except (TypeError, ValueError):
+            continue  # reported by _check (no original, unreadable warnings)
+        if hashlib.sha256(original).hexdigest() != sha or not isinstance(notes, list):
+            continue  # the evidence itself is damaged: reported by _check
+        if reread.known(str(plan)):
+            unknown[str(plan)] = unknown.get(str(plan), 0) + 1
+            continue
+        entries = [Entry(*r) for r in conn.execute(
+            "SELECT task_id, code, role, result, status, status_text, note FROM entries WHERE submission_id = ? "
+            "ORDER BY position", (row_id,))]
+        sections = conn.execute("SELECT section, text FROM sections WHERE submission_id = ?", (row_id,)).fetchall()
+        stored = stored_reading(plan, plan_version, year, agency, entries, sections, notes)
+        found = reread(stored, original, str(filename))
+        if found:
+            report.problems.append(f"{_label(row_id, agency, year, version, _escaped(filename))} {found.text} (dữ "
+                                   "liệu đã lưu bị sửa sau khi nhận biểu mẫu)")
+    for plan, n in sorted(unknown.items()):
+        report.problems.append(f'{n} bản báo cáo thuộc kế hoạch "{_escaped(plan)}", không phải kế hoạch đang dùng '
+                               f'({", ".join(sorted(reread.plans))}), nên chưa được đọc lại để đối chiếu; hãy chạy '
+                               "lại kehoach check-db với --plan THƯ_MỤC của kế hoạch đó")
+
+
+def stored_reading(plan: str, plan_version: str, year: int, agency: str, entries: list[Entry],
+                   sections: list[tuple[str, str]], warnings: list[str]) -> FormReading:
+    """What a stored record says, in the form reader's terms (entries in position order), to compare with a
+    reading of its original."""
+    return FormReading(plan=plan, plan_version=plan_version, year=year, agency=agency, entries=tuple(entries),
+                       sections=dict(sections), warnings=tuple(warnings))
+
+
+def _escaped(text: object) -> str:
+    """A stored name as it may be printed: control characters (a line break in a file name) written as escapes, so
+    no stored value can split a message or forge an output line."""
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in str(text))
+
+
 # ------------------------------------------------------------------------------------------------ backup archive
 
 ARCHIVE_FORMAT = "kehoach-sao-luu"
@@ -536,7 +596,12 @@ ARCHIVE_VERSION = 1
 ARCHIVE_MANIFEST = "kehoach-sao-luu.json"
 ARCHIVE_README = "DOC-TRUOC.txt"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
-MAX_MANIFEST_BYTES = 1024 * 1024 * 1024
+MAX_MANIFEST_BYTES = 256 * 1024 * 1024  # the JSON of a backup (about 50 KB per submission in practice)
+MAX_JSON_DEPTH = 16  # nesting of lists and objects in it (kehoach writes 4)
+MAX_JSON_INT = 2 ** 31 - 1  # any integer in it (ids, years, versions, positions); SQLite INTEGER goes to 2**63 - 1
+YEARS = (1900, 2999)  # a record's year, before its original is read again (which checks it against the plan)
+_PLAN_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")  # as in plan.yaml: a name, never a path
+_AGENCY_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _README_TEXT = """Tệp sao lưu cơ sở dữ liệu báo cáo của kehoach.
 
 kehoach-sao-luu.json: mọi bản báo cáo đã nhận (đơn vị, năm, phiên bản, thời điểm nhận theo giờ UTC, tên tệp, cảnh
@@ -657,6 +722,7 @@ def _typed(item: object, types: dict) -> bool:
 
 
 def _read_manifest(zf: zipfile.ZipFile, archive: Path) -> list[dict]:
+    _check_names(zf, archive)
     try:
         info = zf.getinfo(ARCHIVE_MANIFEST)
     except KeyError:
@@ -664,7 +730,7 @@ def _read_manifest(zf: zipfile.ZipFile, archive: Path) -> list[dict]:
     if info.file_size > MAX_MANIFEST_BYTES:
         raise _bad_archive(archive, f"{ARCHIVE_MANIFEST} quá lớn")
     try:
-        manifest = json.loads(zf.read(info).decode("utf-8"))
+        manifest = _parse_json(zf.read(info), archive)
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, UnicodeDecodeError, OSError) as e:
         raise _bad_archive(archive, f"{ARCHIVE_MANIFEST} bị hỏng ({type(e).__name__})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != ARCHIVE_FORMAT:
@@ -682,6 +748,7 @@ def _read_manifest(zf: zipfile.ZipFile, archive: Path) -> list[dict]:
                 or not all(_typed(s, _SECTION_TYPES) for s in rec["sections"]) \
                 or not all(isinstance(w, str) for w in rec["warnings"]):
             raise _bad_archive(archive, f"{where} thiếu thông tin hoặc sai kiểu dữ liệu")
+        _check_values(rec, where, archive)
         if not _SHA.fullmatch(rec["sha256"]) or rec["original"] != original_name(rec["sha256"]):
             raise _bad_archive(archive, f"{where} có mã băm sha256 không hợp lệ")
         key = (rec["plan"], rec["year"], rec["agency"], rec["version"])
@@ -705,6 +772,152 @@ def _read_manifest(zf: zipfile.ZipFile, archive: Path) -> list[dict]:
     return records
 
 
+def _check_names(zf: zipfile.ZipFile, archive: Path) -> None:
+    """Refuse a zip holding two entries of one name (two kehoach-sao-luu.json: which one is the backup?)."""
+    from .formreader import duplicate_name
+
+    twice = duplicate_name(zf.infolist())
+    if twice:
+        raise _bad_archive(archive, f'có hai tệp cùng tên "{_escaped(twice)}" trong tệp nén (kehoach export không bao '
+                                    "giờ ghi như vậy), không biết tệp nào là thật")
+
+
+class _JsonLimit(ValueError):
+    pass
+
+
+def _bounded_int(text: str) -> int:
+    if len(text) > 12 or abs(int(text)) > MAX_JSON_INT:
+        raise _JsonLimit(f"có số nguyên quá lớn ({text[:20]}{'…' if len(text) > 20 else ''}; giới hạn {MAX_JSON_INT})")
+    return int(text)
+
+
+def _no_constant(text: str) -> None:
+    raise _JsonLimit(f"có giá trị {text}, không phải JSON của kehoach export")
+
+
+_JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"')  # possessive: linear, no backtracking state
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_BRACKET_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+
+
+def _json_depth(data: bytes) -> int:
+    """The deepest nesting of lists and objects in a JSON text, found without parsing it (brackets outside strings;
+    C loops only: a few seconds for the largest manifest allowed even if it is nothing but brackets)."""
+    from array import array
+    from itertools import accumulate
+
+    steps = array("b", _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS).translate(_BRACKET_STEPS))
+    return max(accumulate(steps), default=0)
+
+
+def _parse_json(data: bytes, archive: Path) -> object:
+    """The manifest's JSON within bounds (nesting depth, integers), each excess one sentence: json.loads alone
+    overflows the stack on deep nesting and gives integers SQLite cannot store."""
+    depth = _json_depth(data)
+    if depth > MAX_JSON_DEPTH:
+        raise _bad_archive(archive, f"{ARCHIVE_MANIFEST} lồng nhau quá sâu ({depth} mức; giới hạn {MAX_JSON_DEPTH})")
+    try:
+        return json.loads(data.decode("utf-8"), parse_int=_bounded_int, parse_constant=_no_constant)
+    except _JsonLimit as e:
+        raise _bad_archive(archive, f"{ARCHIVE_MANIFEST} {e}") from None
+    except RecursionError:  # (not reached: the depth is checked first)
+        raise _bad_archive(archive, f"{ARCHIVE_MANIFEST} lồng nhau quá sâu") from None
+
+
+def _record_label(rec: dict) -> str:
+    return _label(rec["id"], _escaped(rec["agency"]), rec["year"], rec["version"], _escaped(rec["filename"]))
+
+
+def _check_values(rec: dict, where: str, archive: Path) -> None:
+    """A typed record's values are sane before anything reads them: ids, versions and positions in range, a year of
+    the calendar, a plan id that is a name (never a path) and an agency id (both printed in messages)."""
+    if not _AGENCY_ID.fullmatch(rec["agency"]):
+        raise _bad_archive(archive, f'{where} có mã đơn vị "{_escaped(rec["agency"])[:80]}" không hợp lệ')
+    label = _record_label(rec)
+    if rec["id"] < 1 or rec["version"] < 1 or any(e["position"] < 0 for e in rec["entries"]):
+        raise _bad_archive(archive, f"{label}: số thứ tự bản báo cáo, phiên bản hoặc vị trí nhiệm vụ không hợp lệ")
+    if not YEARS[0] <= rec["year"] <= YEARS[1]:
+        raise _bad_archive(archive, f"{label}: năm báo cáo {rec['year']} không hợp lệ (ngoài khoảng "
+                                    f"{YEARS[0]}–{YEARS[1]})")
+    if not _PLAN_ID.fullmatch(rec["plan"]):
+        raise _bad_archive(archive, f'{label}: mã kế hoạch "{_escaped(rec["plan"])[:80]}" không hợp lệ (mã kế hoạch '
+                                    "chỉ gồm chữ thường không dấu, chữ số và dấu gạch ngang)")
+
+
+def _verify_archive(zf: zipfile.ZipFile, archive: Path, records: list[dict], reread: Rereader) -> int:
+    """Every original against its sha256 and then read again (`reread`): each record must say exactly what its
+    original says (identity, entries, sections, warnings). Returns the originals' total size."""
+    total = 0
+    for rec in records:
+        data = _original(zf, archive, rec)
+        total += len(data)
+        stored = stored_reading(rec["plan"], rec["plan_version"], rec["year"], rec["agency"],
+                                [Entry(**{k: e[k] for k in _ENTRY_TYPES if k != "position"}) for e in rec["entries"]],
+                                [(s["section"], s["text"]) for s in rec["sections"]], rec["warnings"])
+        found = reread(stored, data, rec["filename"])
+        if found is None:
+            continue
+        if found.unknown_plan:
+            raise StoreError(f'tệp sao lưu "{archive}" không dùng được: {_record_label(rec)} {found.text}; nếu tệp '
+                             "sao lưu có báo cáo của kế hoạch đó, hãy chỉ thư mục dữ liệu của từng kế hoạch bằng "
+                             "--plan THƯ_MỤC (lặp lại --plan cho mỗi kế hoạch)")
+        raise _bad_archive(archive, f"{_record_label(rec)} {found.text}")
+    return total
+
+
+@contextlib.contextmanager
+def _staged_database(db: Path) -> Iterator[Path]:
+    """Where to restore: `db` itself when it exists (an empty database, written in one transaction), else a hidden
+    new file beside it, linked into place only once the restore is complete (as `_create` makes a new database):
+    a restore that fails, or is killed, leaves no database file and no folder it created."""
+    if db.exists():
+        yield db
+        return
+    made = [p for p in (db.parent, *db.parent.parents) if not p.exists()]
+    db.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_staging(db)
+    temp = db.with_name(f".{db.name}.{os.getpid()}.import")
+    try:
+        yield temp
+        with open(temp, "rb") as f:
+            os.fsync(f.fileno())
+        try:
+            os.link(temp, db)
+        except FileExistsError:
+            raise StoreError(f'cơ sở dữ liệu "{db}" vừa được tạo trong lúc khôi phục (có người đang nhận biểu mẫu?); '
+                             "chưa khôi phục gì: hãy khôi phục vào một tệp mới bằng --db TỆP_MỚI") from None
+        except OSError:  # a file system without hard links (FAT, exFAT on a USB stick)
+            if db.exists():
+                raise
+            os.replace(temp, db)
+        made = []
+    finally:
+        for leftover in _companions(temp):
+            leftover.unlink(missing_ok=True)
+        for folder in made:  # deepest first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
+def _companions(path: Path) -> list[Path]:
+    return [path, *(path.with_name(path.name + s) for s in ("-wal", "-shm", "-journal"))]
+
+
+def _remove_stale_staging(db: Path) -> None:
+    """Hidden files of a restore that was killed (SIGKILL, power cut), once their process is gone."""
+    for leftover in db.parent.glob(f".{glob.escape(db.name)}.*.import*"):
+        pid = leftover.name[len(db.name) + 2:].split(".", 1)[0]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            leftover.unlink(missing_ok=True)
+        except OSError:
+            pass
+
+
 def _original(zf: zipfile.ZipFile, archive: Path, rec: dict) -> bytes:
     from .formreader import MAX_FILE_BYTES
 
@@ -724,9 +937,11 @@ def _original(zf: zipfile.ZipFile, archive: Path, rec: dict) -> bytes:
     return data
 
 
-def import_archive(archive: str | Path, db: str | Path) -> ArchiveSummary:
-    """Restore an `export_archive` zip into a new (or empty) database: the whole archive is verified first (every
-    original against its sha256), then written in one transaction; a database holding submissions is never touched."""
+def import_archive(archive: str | Path, db: str | Path, *, reread: Rereader) -> ArchiveSummary:
+    """Restore an `export_archive` zip into a new (or empty) database: the whole archive is verified first (no two
+    entries of one name, bounded JSON, sane values, every original against its sha256 and read again through the form
+    reader with `reread`: each record must say what its original says), then written in one transaction; a new
+    database appears whole or not at all; a database holding submissions is never touched."""
     archive, db = Path(archive), Path(db)
     if not archive.is_file():
         raise StoreError(f'không tìm thấy tệp sao lưu "{archive}"; hãy kiểm tra đường dẫn')
@@ -737,14 +952,14 @@ def import_archive(archive: str | Path, db: str | Path) -> ArchiveSummary:
         raise _bad_archive(archive, "không đọc được tệp nén") from None
     with zf:
         records = _read_manifest(zf, archive)
-        total = sum(len(_original(zf, archive, rec)) for rec in records)  # verify everything before writing
+        total = _verify_archive(zf, archive, records, reread)  # verify everything before writing
         refuse = StoreError(f'cơ sở dữ liệu "{db}" đã có báo cáo; kehoach không ghi đè dữ liệu đã có: hãy khôi phục '
                             "vào một tệp mới bằng --db TỆP_MỚI")
         if db.exists():
             with Store(db, create=False) as store:
                 if store.conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]:
                     raise refuse
-        with Store(db, create=True) as store:
+        with _staged_database(db) as target, Store(target, create=True) as store:
             c = store.conn
             try:
                 c.execute("BEGIN IMMEDIATE")

@@ -73,3 +73,12 @@ def plan_copy(tmp_path) -> Path:
     folder = tmp_path / "plan"
     shutil.copytree(default_plan_dir(), folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def rereader(plan):
+    """Reads stored originals again as `kehoach import` and `kehoach check-db` do with the default plan."""
+    from generator.assignments import report_date
+    from generator.reread import Rereader
+
+    return Rereader([(plan, lambda year: load_plan(default_plan_dir(), report_date(plan, year)))])

@@ -222,7 +222,7 @@ def test_check_db_reads_while_someone_ingests(filled_db, tmp_path):
 # ------------------------------------------------------------------------------------------------ export / import
 
 
-def test_export_import_round_trip(plan_2024, filled_db, tmp_path):
+def test_export_import_round_trip(plan_2024, filled_db, tmp_path, rereader):
     r = kehoach("export", "--db", str(filled_db), "--out", "sao-luu.zip", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "Đã sao lưu 4 bản báo cáo của 3 đơn vị (năm 2024), tệp gốc" in r.stdout
@@ -261,7 +261,7 @@ def test_export_import_round_trip(plan_2024, filled_db, tmp_path):
     assert dump(restored) == before
     # an existing, empty database is fine
     Store(tmp_path / "trong.sqlite3").close()
-    import_archive(archive, tmp_path / "trong.sqlite3")
+    import_archive(archive, tmp_path / "trong.sqlite3", reread=rereader)
     assert dump(tmp_path / "trong.sqlite3") == dump(filled_db)
 
 
@@ -273,7 +273,7 @@ def rezip(src: Path, dst: Path, change) -> None:
             zf.writestr(info, change(info.filename, data))
 
 
-def test_import_refuses_damaged_archives_without_writing(filled_db, tmp_path):
+def test_import_refuses_damaged_archives_without_writing(filled_db, tmp_path, rereader):
     archive = tmp_path / "sao-luu.zip"
     assert kehoach("export", "--db", str(filled_db), "--out", str(archive), cwd=tmp_path).returncode == 0
     raw = archive.read_bytes()
@@ -297,7 +297,7 @@ def test_import_refuses_damaged_archives_without_writing(filled_db, tmp_path):
                        (fake_sha, "không liên tục")):
         db = tmp_path / f"{bad.stem}.sqlite3"
         with pytest.raises(StoreError, match=words):
-            import_archive(bad, db)
+            import_archive(bad, db, reread=rereader)
         assert not db.exists()  # verified before anything is written
 
 
@@ -314,15 +314,23 @@ def test_export_refuses_to_overwrite_the_database(filled_db, tmp_path, monkeypat
     assert files_hash(db) == before
 
 
-def test_kill_during_import_leaves_an_empty_database(filled_db, tmp_path):
+def test_kill_during_import_leaves_no_database(filled_db, tmp_path):
+    """A new database is restored in a hidden file and linked into place once complete: killed in the middle, no
+    database file is left (the next import removes the hidden file of the killed one); into an existing empty
+    database, the transaction leaves it empty."""
     archive = tmp_path / "sao-luu.zip"
     assert kehoach("export", "--db", str(filled_db), "--out", str(archive), cwd=tmp_path).returncode == 0
     r = kehoach("import", str(archive), "--db", "bc.sqlite3", cwd=tmp_path, fault="kill:in-transaction")
     assert r.returncode == -signal.SIGKILL
-    assert count(tmp_path / "bc.sqlite3") == 0
+    assert not (tmp_path / "bc.sqlite3").exists()
     r = kehoach("import", str(archive), "--db", "bc.sqlite3", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert dump(tmp_path / "bc.sqlite3") == dump(filled_db)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    Store(tmp_path / "trong.sqlite3").close()
+    r = kehoach("import", str(archive), "--db", "trong.sqlite3", cwd=tmp_path, fault="kill:in-transaction")
+    assert r.returncode == -signal.SIGKILL
+    assert count(tmp_path / "trong.sqlite3") == 0
 
 
 def test_export_on_a_full_disk_keeps_the_previous_backup(filled_db, tmp_path):
