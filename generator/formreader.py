@@ -8,7 +8,9 @@ The reader is defensive twice over:
   documents are refused; a time budget bounds the work on one file;
 * against what people do in Word and LibreOffice: the text of a field is read from the whole table cell holding its
   content control (extra paragraphs and bullet lists typed next to the control count), placeholders are recognised
-  by `w:showingPlcHdr` or by their text (LibreOffice drops the flag), controls are found by tag or, since
+  by `w:showingPlcHdr` while they hold a hint (LibreOffice 7.4 keeps the flag on text typed over it) or by their text
+  (LibreOffice drops the flag once saved), a line break LibreOffice writes as a new w:t of the run is a line break,
+  controls are found by tag or, since
   LibreOffice drops `w:tag`, by the "[tag]" at the end of their title, and finally by the row's task code and the
   column position when the controls are gone; a status typed by hand is normalised.
 
@@ -63,6 +65,10 @@ PLACEHOLDERS = {
     "kho-khan": "Nêu khó khăn, vướng mắc trong quá trình thực hiện.",
     "kien-nghi": "Nêu kiến nghị, đề xuất.",
 }
+# Every hint of a form starts with this unstyled character (see formtemplate._hint): text typed over the hint in
+# LibreOffice takes the formatting of the first character it replaces, so it prints plain, not grey and italic.
+HINT_LEAD = "\u200b"  # zero width space
+_HINTS = frozenset(PLACEHOLDERS.values())
 KINDS = ("code", "task", "deliverable", "timeframe", "result", "status", "note")  # column order in the form
 _KINDS = {kind: kind for kind in KINDS}
 
@@ -271,9 +277,23 @@ def clean_text(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.split("\n"))
 
 
-def _showing_placeholder(sdt: etree._Element) -> bool:
-    pr = sdt.find(W + "sdtPr")
-    return pr is not None and pr.find(W + "showingPlcHdr") is not None
+def _hint_xpath() -> etree.XPath:
+    """The content controls showing their grey hint: flagged `w:showingPlcHdr` and holding a hint of the form or
+    nothing (the hint's lead character and spaces aside). Word clears the flag when the user types; LibreOffice 7.4
+    keeps it on what was typed over the hint, so a flagged control holding other text holds what the agency typed.
+    (One XPath, in C: this runs for every fill-in control of every form read.)"""
+    assert not any("'" in hint for hint in _HINTS)
+    text = f"normalize-space(translate(string(w:sdtContent), '{HINT_LEAD}', ''))"
+    hints = " or ".join(f"{text} = '{hint}'" for hint in sorted(("", *_HINTS)))
+    return etree.XPath(f"//w:sdt[w:sdtPr/w:showingPlcHdr][{hints}]", namespaces={"w": W_NS})
+
+
+_SHOWING_HINT = _hint_xpath()
+
+
+def _hint_text(text: str) -> str:
+    """A text compared with the form's hints: without the hint's lead character and surrounding spaces."""
+    return text.replace(HINT_LEAD, "").strip()
 
 
 def _is_list(p: etree._Element) -> bool:
@@ -306,7 +326,10 @@ class _Doc:
     """The text of one parsed document, read the way a person sees it.
 
     A paragraph's text is its w:t text, tabs and breaks, without deleted or moved-away text, drawings and the grey
-    placeholder of an empty content control; a list item starts with "- ". The element-by-element walk that
+    placeholder of an empty content control; a list item starts with "- ". Two w:t next to each other in one run
+    are two lines: that is how LibreOffice writes a line break typed in a control it shows as an input field (Enter
+    in a result cell or a free section: it drops the line break character and starts a new w:t), while Word and
+    every other writer put a w:br, w:tab... between the w:t of one run. The element-by-element walk that
     implements this (`_inline`) is exact but slow in Python, so a few filtered passes over the tree (in C) first
     find the content controls' tags, the placeholders, the list paragraphs, every paragraph holding anything
     special and every table cell holding anything of _EXACT; all other paragraphs and cells - nearly all of a form -
@@ -317,23 +340,29 @@ class _Doc:
     def __init__(self, root: etree._Element):
         self.root = root
         self.tags = ooxml.sdt_tags(root)
-        self.placeholders = {sdt for sdt in _parents(root, W + "showingPlcHdr", 2, _SDT) if _showing_placeholder(sdt)}
+        self.placeholders = set(_SHOWING_HINT(root))
         self.lists = {p for p in _parents(root, W + "numId", 3, _P) if _is_list(p)}
         self.special: set[etree._Element] = set()
         self.exact_cells: set[etree._Element] = set()  # table cells holding anything of _EXACT
-        for el in (*root.iter(*_EXACT), *self.placeholders):
+        for el in (*root.iter(*_EXACT), *self.placeholders, *_next_t(root)):
             self.exact_cells.update(el.iterancestors(_TC))
             if el.tag in _SPECIAL and (el.tag != W + "tab" or el.getparent().tag != W + "tabs"):  # tab stops are
                 self.special.update(el.iterancestors(_P))  # paragraph properties
-            elif el.tag == _SDT:  # a placeholder
+            elif el.tag in (_SDT, _T):  # a placeholder; a w:t right after another one (a line break)
                 self.special.update(el.iterancestors(_P))
 
     def _inline(self, el: etree._Element, out: list[str]) -> None:
+        previous = None
         for child in el:
             tag = child.tag
-            if not isinstance(tag, str) or tag in _SKIP:
+            if not isinstance(tag, str):
+                continue
+            previous, after_t = tag, previous == _T
+            if tag in _SKIP:
                 continue
             if tag == _T:
+                if after_t:  # (see the class docstring)
+                    out.append("\n")
                 out.append(child.text or "")
             elif tag in (W + "tab", W + "ptab"):
                 out.append("\t")
@@ -404,6 +433,15 @@ _P, _T, _SDT, _SDT_CONTENT, _TC, _TR = (W + n for n in ("p", "t", "sdt", "sdtCon
 # which Word refuses to open, could still read differently: a w:t outside a run or a paragraph, a paragraph inside
 # control properties.
 _EXACT = (*_SPECIAL, *(W + n for n in ("numId", "showingPlcHdr", "txbxContent")))
+# ... nor a w:t right after another w:t of its run (LibreOffice's line break in a control, see _Doc); found in C
+_LATER_T = etree.XPath("//w:t[position() > 1]", namespaces={"w": W_NS})  # (the candidates: rare, and cheap to find)
+
+
+def _next_t(root: etree._Element) -> Iterator[etree._Element]:
+    for t in _LATER_T(root):
+        previous = t.getprevious()
+        if previous is not None and previous.tag == _T:
+            yield t
 
 
 def _tidy(paras: Sequence[str], placeholder: str | None) -> str:
@@ -412,7 +450,7 @@ def _tidy(paras: Sequence[str], placeholder: str | None) -> str:
     for text in paras:
         text = clean_text(text)
         if placeholder:
-            stripped = text.strip()
+            stripped = _hint_text(text)
             if stripped == placeholder:
                 continue
             if len(placeholder) > 3 and stripped.startswith(placeholder):  # typed after the grey text

@@ -22,6 +22,7 @@ from . import ooxml
 from .decree import GREY, JUSTIFY, header_block, lean_bytes, new_document
 from .decree import para as _para
 from .decree import signature_block, title_block
+from .formreader import HINT_LEAD
 
 STATUSES = ("Hoàn thành", "Đang thực hiện", "Chưa thực hiện")
 # Task table columns (width in mm; the text width of A4 portrait with 30/15 mm margins is 165 mm).
@@ -71,6 +72,15 @@ def _add_styles(doc) -> None:
     hint.font.italic, hint.font.color.rgb = True, GREY
 
 
+def _hint(p, text: str) -> None:
+    """A grey hint at the end of paragraph `p`: an unstyled HINT_LEAD (a zero width space), then `text` in
+    "Placeholder Text". Typing over a selected hint, LibreOffice gives the new text the formatting of the first
+    character replaced (it keeps the flag and style of the content control's placeholder otherwise): what an agency
+    types there then prints plain, like what Word writes when it replaces a placeholder."""
+    p.add_run(HINT_LEAD)
+    p.add_run(text, _style(p.part.document, PLACEHOLDER))
+
+
 def _style(doc, style_id: str):
     return next(s for s in doc.styles if s.style_id == style_id)
 
@@ -81,8 +91,10 @@ def _cell_para(cell, text: str, style_id: str, *, first: bool = True, hint: bool
     doc = cell.part.document
     p = cell.paragraphs[0] if first else cell.add_paragraph()
     p.style = _style(doc, style_id)
-    if text:
-        p.add_run(text, _style(doc, PLACEHOLDER) if hint else None)
+    if text and hint:
+        _hint(p, text)
+    elif text:
+        p.add_run(text)
     return p
 
 
@@ -103,9 +115,10 @@ def _fill_in(cell, tag: str, title: str, hint: str) -> None:
 
 def _status(cell, tag: str) -> None:
     p = _cell_para(cell, "Chọn", CENTRED, hint=True)
-    run = p.runs[0]._r
-    p._p.remove(run)
-    p._p.append(ooxml.dropdown_sdt([run], tag, "Tình trạng", STATUSES))
+    runs = [r._r for r in p.runs]
+    for run in runs:
+        p._p.remove(run)
+    p._p.append(ooxml.dropdown_sdt(runs, tag, "Tình trạng", STATUSES))
 
 
 def _jinja_row(table, tag: str) -> None:
@@ -181,7 +194,7 @@ def build_template() -> bytes:
     ):
         _para(doc, heading, bold=True, before=12, after=6)
         p = _para(doc, align=justify, indent=12.7)
-        p.add_run(hint, _style(doc, PLACEHOLDER))  # grey italic on the run only: typed text stays plain
+        _hint(p, hint)  # grey italic on the run only: typed text stays plain
         body = p._p.getparent()
         index = body.index(p._p)
         body.insert(index, ooxml.wrap_block_sdt([p._p], tag, heading, lock="sdtLocked", placeholder=True))

@@ -77,6 +77,17 @@ def run(text: str) -> str:
     ('<w:pPr><w:tabs><w:tab w:val="left" w:pos="720"/></w:tabs></w:pPr>' + run("tab stop only"), "tab stop only"),
     ('<w:pPr><w:numPr><w:ilvl w:val="0"/><w:numId w:val="3"/></w:numPr></w:pPr>' + run("ý một"), "- ý một"),
     ('<w:pPr><w:numPr><w:numId w:val="0"/></w:numPr></w:pPr>' + run("không đánh dấu"), "không đánh dấu"),
+    # LibreOffice writes Enter typed in a control it shows as an input field by starting a new w:t in the run
+    ("<w:r><w:t>nguồn gốc.</w:t><w:t>Đội ngũ</w:t><w:t>giảng viên</w:t></w:r>", "nguồn gốc.\nĐội ngũ\ngiảng viên"),
+    ("<w:r><w:t>a</w:t></w:r><w:r><w:t>b</w:t></w:r>", "ab"),  # two runs: one line
+    ("<w:r><w:t>a</w:t><w:rPr/><w:t>b</w:t></w:r>", "ab"),
+    # LibreOffice 7.4 keeps w:showingPlcHdr on what was typed over the hint: only a hint is a placeholder
+    ('<w:sdt><w:sdtPr><w:showingPlcHdr/></w:sdtPr><w:sdtContent>' + run("\u200b") + run("Chọn") + "</w:sdtContent>"
+     "</w:sdt>", ""),
+    ('<w:sdt><w:sdtPr><w:showingPlcHdr/></w:sdtPr><w:sdtContent>' + run("\u200b") + run("Nhập kết quả thực hiện")
+     + "</w:sdtContent></w:sdt>", ""),
+    ('<w:sdt><w:sdtPr><w:showingPlcHdr/></w:sdtPr><w:sdtContent>' + run("Hoàn thành") + "</w:sdtContent></w:sdt>",
+     "Hoàn thành"),
 ])
 def test_paragraph_text(inner, expected):
     root = etree.fromstring(paragraph(inner).encode())
@@ -113,6 +124,10 @@ def para(text: str) -> str:
     ("<w:p>" + run("khung:") + '<w:r><w:pict><w:txbxContent>' + para("chữ trong khung") + "</w:txbxContent></w:pict>"
      "</w:r></w:p>", ["khung:chữ trong khung"]),
     ('<w:p><w:pPr><w:numPr><w:numId w:val="3"/></w:numPr></w:pPr>' + run("ý một") + "</w:p>", ["- ý một"]),
+    ('<w:p><w:pPr><w:numPr><w:numId w:val="3"/></w:numPr></w:pPr><w:r><w:t>Kiến nghị:</w:t><w:t>UBND tỉnh;</w:t>'
+     "</w:r></w:p>", ["- Kiến nghị:\nUBND tỉnh;"]),
+    ('<w:sdt><w:sdtPr><w:alias w:val="Kết quả thực hiện [nv1|result]"/></w:sdtPr><w:sdtContent><w:p><w:r>'
+     "<w:t>một</w:t><w:t>hai</w:t></w:r></w:p></w:sdtContent></w:sdt>", ["một\nhai"]),
 ])
 def test_cell_paragraphs(inner, expected):
     rows = _rows(_Doc(etree.fromstring(cell(inner).encode())), _Budget(60))  # (a nested table's row comes second)

@@ -203,5 +203,5 @@ def test_the_office_restyles_every_task_table_from_one_style(tmp_path, plan_2024
         assert all(r.font.size is None for r in p.runs), tag  # nothing in the cell overrides the style
     timeframe = Paragraph(next(by_tag["nv14|timeframe"].iter(qn("w:p"))), table)
     assert timeframe.style.name == "Bảng - nội dung giữa" and timeframe.style.base_style.font.size == Pt(12)
-    hint = Paragraph(next(by_tag["nv14|result"].iter(qn("w:p"))), table).runs[0]
+    hint = Paragraph(next(by_tag["nv14|result"].iter(qn("w:p"))), table).runs[1]  # (runs[0]: the lead character)
     assert hint.text == "Nhập kết quả thực hiện" and hint.style.name == "Placeholder Text"
