@@ -27,10 +27,14 @@ bench: $(STAMP)
 	$(PY) -m compileall -q generator  # cold start as installed (bytecode written even if PYTHONDONTWRITEBYTECODE is set)
 	$(PY) benchmarks/run.py
 
+## LibreOffice for the PDF checks, and python3-uno for the tests that type into forms with it (tests/lo_uno.py)
 libreoffice:
 	@command -v soffice >/dev/null 2>&1 || { \
 	  echo "Cài LibreOffice cho các bài kiểm tra PDF..."; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y libreoffice-writer-nogui libreoffice-calc-nogui fonts-liberation2; }
+	@/usr/bin/python3 -c "import uno" >/dev/null 2>&1 || { \
+	  echo "Cài python3-uno cho các bài kiểm tra gõ biểu mẫu bằng LibreOffice..."; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y python3-uno; }
 
 clean:
 	rm -rf output $(VENV)
