@@ -13,6 +13,9 @@ A template edited by the office is validated before any form is written (`FormTe
   form context does not have (checked statically, so a misspelt name inside an empty loop is caught too);
 * a trial render against sample agencies covering lead, partner and expired tasks and "Giao chung" notes (a
   misspelt field such as `t.cod`), and the rendered parts must be well-formed XML.
+
+Templates are untrusted: they are compiled and rendered in `templatesandbox` (no code, only the form's variables
+and the listed filters, bounded cost); what it forbids is refused here with the tag, before anything is rendered.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from lxml import etree
 
 from . import ooxml
 from .errors import KehoachError
+from .templatesandbox import FILTERS, Limits, SandboxEnvironment, TemplateLimit, compile_part, forbidden
 from .ziputil import write_zip
 
 _RENDERED = re.compile(r"word/(document|header\d*|footer\d*)\.xml")
@@ -39,9 +43,8 @@ class TemplateInvalid(KehoachError):
     pass
 
 
-def _environment() -> jinja2.Environment:
-    # autoescape: task texts with & < > " ' must give valid XML; StrictUndefined: a misspelt variable is an error.
-    return jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+def _environment() -> SandboxEnvironment:
+    return SandboxEnvironment()
 
 
 class FormTemplate:
@@ -59,7 +62,7 @@ class FormTemplate:
         except (OSError, zipfile.BadZipFile, EOFError, ValueError) as e:
             raise TemplateInvalid(f'không đọc được mẫu "{self.path}": tệp không phải .docx hợp lệ '
                                   f"({type(e).__name__}); hãy mở bằng Word và lưu lại dưới dạng .docx") from e
-        env = _environment()
+        env = self._env = _environment()
         self._parts: list[tuple[str, bytes | jinja2.Template]] = []
         names = [n for n, _ in entries]
         missing = [n for n in ("word/document.xml", "[Content_Types].xml", "_rels/.rels") if n not in names]
@@ -72,6 +75,7 @@ class FormTemplate:
         self.tags: list[str] = []  # every tag as the clerk sees it in Word, in document order
         self._globals = set(env.globals)
         self._undeclared: dict[str, set[str]] = {}  # part -> the variables it looks up in the form context
+        self._part_tags: dict[str, list[str]] = {}
         for name in names:
             if _RENDERED.fullmatch(name):
                 try:
@@ -85,11 +89,17 @@ class FormTemplate:
                 try:
                     # parsed once: the same syntax tree gives the variables it uses and the compiled template
                     ast = env.parse(xml)
+                    self._refuse_forbidden(ast, tags)
                     self._undeclared[name] = jinja2.meta.find_undeclared_variables(ast)
-                    template = env.from_string(ast)
+                    template = compile_part(env, ast)
                 except jinja2.TemplateSyntaxError as e:
                     raise self._syntax_error(tags, name, e, env) from e
+                except RecursionError:
+                    raise TemplateInvalid(f"mẫu {self.name}: phần {name} có các thẻ lồng nhau quá nhiều tầng (dấu "
+                                          "ngoặc hoặc khối {% if %}/{% for %}); hãy bớt các tầng lồng nhau trong Word "
+                                          "rồi chạy lại kehoach validate") from None
                 self._parts.append((name, template))
+                self._part_tags[name] = tags
                 self.tags.extend(tags)
             else:
                 self._parts.append((name, data[name]))
@@ -101,6 +111,26 @@ class FormTemplate:
         if len(shown) > 80:
             shown = shown[:77] + "..."
         return TemplateInvalid(f'mẫu {self.name}: thẻ "{shown}" {problem}; {action}')
+
+    def _refuse_forbidden(self, ast, tags: list[str]) -> None:
+        """What a form template may not do (templatesandbox.forbidden: private names, calls, other statements)."""
+        found = forbidden(ast, " ".join(_plain(t) for t in tags))
+        if found is not None:
+            tag = next((t for t in tags if re.search(found.needle, _plain(t))), None)
+            raise self._refuse(tag or found.shown, found.problem,
+                               "mẫu chỉ được dùng các biến, trường và bộ lọc liệt kê trong README; hãy xóa hoặc sửa "
+                               "thẻ này trong Word rồi chạy lại kehoach validate")
+
+    def _limit_error(self, e: TemplateLimit, part: str, agency: str) -> TemplateInvalid:
+        """A bound of the sandbox exceeded while rendering `agency`'s form: name the tag when only one can be it."""
+        tags = sorted({t for t in self._part_tags.get(part, []) if e.hint and re.search(e.hint, _plain(t))})
+        if len(tags) == 1:
+            shown = " ".join(tags[0].split())
+            shown = shown if len(shown) <= 80 else shown[:77] + "..."
+            return TemplateInvalid(f'mẫu {self.name}: khi tạo biểu mẫu của {agency}, thẻ "{shown}" {e.problem}; hãy '
+                                   "sửa hoặc xóa thẻ này trong Word rồi chạy lại kehoach validate")
+        return TemplateInvalid(f"mẫu {self.name}: khi tạo biểu mẫu của {agency}, mẫu {e.problem}; hãy kiểm tra các "
+                               "thẻ có phép tính, vòng lặp hoặc bộ lọc trong Word rồi chạy lại kehoach validate")
 
     def _visible_tags(self, xml: str, part: str) -> list[str]:
         """The tags of a part as seen in Word (text of each paragraph, runs joined); refuse unbalanced ones."""
@@ -189,6 +219,10 @@ class FormTemplate:
             try:
                 env.from_string(plain)
             except jinja2.TemplateSyntaxError as te:
+                unknown = re.fullmatch(r"No filter named '(.+?)'\.?", te.message or "")
+                if unknown:
+                    return self._refuse(tag, f'sai cú pháp (không có bộ lọc "{unknown[1]}"; các bộ lọc dùng được: '
+                                             f'{", ".join(FILTERS)})', fix)
                 return self._refuse(tag, f"sai cú pháp ({te.message})", fix)
         return TemplateInvalid(f"mẫu {self.name}: phần {part} có thẻ Jinja sai ({e.message}); {fix}")
 
@@ -225,11 +259,14 @@ class FormTemplate:
         fields = ", ".join(next((r for _, c in samples for k in ("lead", "partner", "expired") for r in c[k]), {}))
         for at, context in samples:
             rendered: dict[str, bytes] = {}
+            limits = Limits()
             for part, template in self._parts:
                 if not isinstance(template, jinja2.Template):
                     continue
                 try:
-                    text = template.render(context)
+                    rendered[part] = self._env.render_part(template, context, limits)
+                except TemplateLimit as e:
+                    raise self._limit_error(e, part, at.agency.name) from None
                 except jinja2.UndefinedError as e:
                     attr = re.search(r"has no attribute '(.+?)'", e.message or "")
                     name = attr[1] if attr else (re.search(r"'(.+?)' is undefined", e.message or "") or [None, ""])[1]
@@ -241,7 +278,6 @@ class FormTemplate:
                     raise TemplateInvalid(f"mẫu {self.name}: không tạo được biểu mẫu của {at.agency.name} "
                                           f"({type(e).__name__}: {e}); hãy kiểm tra các thẻ có phép tính hoặc bộ lọc "
                                           "trong Word") from e
-                rendered[part] = text.encode("utf-8")
                 try:
                     etree.fromstring(rendered[part], _PARSER)
                 except etree.XMLSyntaxError as e:
@@ -253,10 +289,13 @@ class FormTemplate:
 
     def render(self, context: dict, properties: dict[str, str]) -> bytes:
         rendered: dict[str, bytes] = {}
+        limits = Limits()
         for name, part in self._parts:
             if isinstance(part, jinja2.Template):
                 try:
-                    rendered[name] = part.render(context).encode("utf-8")
+                    rendered[name] = self._env.render_part(part, context, limits)
+                except TemplateLimit as e:
+                    raise self._limit_error(e, name, context.get("agency_name", "?")) from None
                 except jinja2.UndefinedError as e:
                     raise TemplateInvalid(
                         f'mẫu "{self.name}" dùng biến không tồn tại ({e.message}); xem danh sách biến trong README'
