@@ -1,3 +1,7 @@
-from .cli import main
+from . import cli_exit
+
+cli_exit.stop_at_once()  # before any library loads: Ctrl+C is the sentence, never a traceback (see cli_exit)
+
+from .cli import main  # noqa: E402 - imports cli_reports too
 
 main()

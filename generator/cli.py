@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from . import cli_exit
+
+_sigint_before = cli_exit.stop_at_once()  # Ctrl+C while the libraries below load: the sentence, not a traceback
+
+import datetime as dt  # noqa: E402
 import errno
 import functools
 import gc
@@ -17,13 +21,14 @@ gc.set_threshold(100_000, 10, 10)
 
 import typer  # noqa: E402 - after the collector is tuned
 
-from . import paths
+from . import cli_text, paths
 from .errors import KehoachError, PlanInvalid
 from .fsutil import atomic_write_bytes
 from .loader import load_plan
 from .model import Plan
 
 app = typer.Typer(
+    cls=cli_text.VietnameseGroup,
     help="kehoach: tạo biểu mẫu báo cáo (.docx) và phụ lục (.xlsx) cho kế hoạch của UBND tỉnh.",
     no_args_is_help=True,
     add_completion=False,
@@ -44,7 +49,12 @@ class _LazyConsole:
             from rich.console import Console
 
             self._console = Console(**self._options)
+            self._console.on_broken_pipe = _pipe_broke  # not rich's SystemExit(1): main() ends quietly
         return getattr(self._console, name)
+
+
+def _pipe_broke() -> None:
+    raise BrokenPipeError(errno.EPIPE, "Broken pipe")
 
 
 out = _LazyConsole(highlight=False, soft_wrap=True)
@@ -98,7 +108,7 @@ def _fail(message: str, code: int = 1):
 
 
 def _stopped():
-    err.print("Đã dừng theo yêu cầu (Ctrl+C); các tệp và cơ sở dữ liệu đã có vẫn giữ nguyên.", markup=False)
+    err.print(cli_exit.STOPPED, markup=False)
     raise typer.Exit(130)
 
 
@@ -121,11 +131,26 @@ def _friendly(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        cli_exit.command_starts()
+        try:
+            return guarded(*args, **kwargs)
+        except BrokenPipeError as e:  # the reader of stdout or stderr went away (even while an error was printed)
+            if not cli_exit.output_closed():  # another pipe (a worker process's): an error like any other
+                if _state["debug"]:
+                    raise
+                _fail(os_error_sentence(e))
+            raise typer.Exit(cli_exit.pipe_closed()) from None
+        finally:
+            cli_exit.command_ends()
+
+    def guarded(*args, **kwargs):
         import sqlite3
 
         try:
             return fn(*args, **kwargs)
         except typer.Exit:
+            raise
+        except BrokenPipeError:
             raise
         except PlanInvalid as e:
             for p in e.problems:
@@ -337,11 +362,25 @@ def diff(
                 out.print(line, markup=False)
 
 
+def _usage_context(e: Exception):
+    """The command a usage error belongs to: click's parser raises some errors (an option without its value)
+    without one, then the context of the innermost command being parsed is the one."""
+    ctx = getattr(e, "ctx", None)
+    found, tb = None, e.__traceback__
+    while tb is not None:
+        candidate = tb.tb_frame.f_locals.get("ctx")
+        if hasattr(candidate, "command_path"):
+            found = candidate
+        tb = tb.tb_next
+    return ctx or found
+
+
 def _usage_sentence(e: Exception) -> str:
-    """A command-line usage error (typer/click, English) as one Vietnamese sentence."""
+    """A command-line usage error (typer/click, English) as one Vietnamese sentence; no English word of click's
+    reaches the clerk (`--debug` shows the original)."""
     from typer._click import exceptions as ce
 
-    ctx = getattr(e, "ctx", None)
+    ctx = _usage_context(e)
     command = ctx.command_path if ctx is not None else "kehoach"
     help_hint = f"xem cách dùng bằng {command} --help"
     message = getattr(e, "message", "") or str(e)
@@ -356,20 +395,36 @@ def _usage_sentence(e: Exception) -> str:
             getattr(param, "name", ""), name)
         return f"thiếu {what or 'một giá trị bắt buộc'} cho lệnh {command}; {help_hint}"
     if isinstance(e, ce.BadParameter):
-        value = re.search(r"['\"](.*?)['\"] is not|input_value=['\"]?([^'\",)]*)", message)
+        value = re.search(r"['\"](.*?)['\"] (?:is not|does not)|input_value=['\"]?([^'\",)]*)", message)
         shown = next((g for g in value.groups() if g), None) if value else None
+        if shown is None and hasattr(e.__cause__, "errors"):  # typer checks values with pydantic
+            shown = next((str(x["input"]) for x in e.__cause__.errors() if isinstance(x.get("input"), str)), None)
         kind = "số nguyên" if "integer" in message else "giá trị hợp lệ"
         limit = re.search(r"(greater|less) than or equal to (-?\d+)", message)
         if limit:
             kind = f"số nguyên {'từ' if limit[1] == 'greater' else 'tối đa'} {limit[2]}"
+        if choices := re.search(r"is not one of (.+?)\.?$", message):
+            kind = f"một trong các giá trị {choices[1]}"
+        if "does not exist" in message:
+            kind = "đường dẫn tới tệp hoặc thư mục đã có"
         got = f' "{shown}"' if shown else ""
         return f"giá trị{got} của {name or 'tham số'} không hợp lệ, cần {kind}; {help_hint}"
     if m := re.match(r"No such command '(.+?)'", message):
         commands = ", ".join(sorted(app_commands()))
         return f'không có lệnh "{m[1]}"; các lệnh là: {commands} (xem kehoach --help)'
-    if m := re.match(r"Got unexpected extra arguments? \((.+)\)", message):
+    if message.startswith("Missing command"):
+        commands = ", ".join(sorted(app_commands()))
+        return f"thiếu tên lệnh sau {command}; các lệnh là: {commands} (xem kehoach --help)"
+    if m := re.match(r"Got unexpected extra arguments?(?:\(s\))? \((.+)\)", message):
         return f'thừa đối số "{m[1]}" cho lệnh {command}; {help_hint}'
-    return f"cách gọi lệnh {command} không đúng ({message}); {help_hint}"
+    if m := re.match(r"Option '(.+?)' requires (an argument|\d+ arguments)", message):
+        count = "một giá trị" if m[2] == "an argument" else f"{m[2].split()[0]} giá trị"
+        return f'tùy chọn "{m[1]}" cần {count} ghi ngay sau nó; {help_hint}'
+    if m := re.match(r"Option '(.+?)' does not take a value", message):
+        return f'tùy chọn "{m[1]}" không nhận giá trị (chỉ ghi "{m[1]}"); {help_hint}'
+    if m := re.match(r"Argument '(.+?)' takes (\d+) values", message):
+        return f'đối số "{m[1]}" cần {m[2]} giá trị; {help_hint}'
+    return f"cách gọi lệnh {command} không đúng; {help_hint}"
 
 
 def app_commands() -> list[str]:
@@ -379,23 +434,40 @@ def app_commands() -> list[str]:
 
 
 def main() -> None:
-    """Entry point: command-line usage errors are printed as Vietnamese sentences too (exit code 1)."""
+    """Entry point: command-line usage errors are printed as Vietnamese sentences too (exit code 1); Ctrl+C at any
+    moment is one sentence (exit code 130); a closed pipe (`kehoach status | head`) ends quietly."""
+    cli_exit.begin()
+    try:
+        code = _run()
+    except BrokenPipeError:  # help or a usage sentence printed after the reader went away
+        code = cli_exit.pipe_closed()
+    cli_exit.finish(code if isinstance(code, int) else 0)
+
+
+def _run() -> int:
     from typer._click import exceptions as ce
+    from typer._click.utils import PacifyFlushWrapper
 
     try:
-        code = app(prog_name="kehoach", standalone_mode=False)
+        return app(prog_name="kehoach", standalone_mode=False)
     except ce.NoArgsIsHelpError as e:
         out.print(e.format_message(), markup=False)
-        code = 2
+        return 2
     except ce.UsageError as e:
         if _state["debug"]:
             raise
         err.print(f"Lỗi: {_usage_sentence(e)}", markup=False)
-        code = 1
-    except ce.Abort:
+        return 1
+    except typer.Abort:  # end of input where kehoach asked for some
         err.print("Đã dừng theo yêu cầu; các tệp và cơ sở dữ liệu đã có vẫn giữ nguyên.", markup=False)
-        code = 130
-    sys.exit(code if isinstance(code, int) else 0)
+        return 130
+    except SystemExit as e:
+        # typer ends a run whose output pipe closed (while printing --help) with exit code 1: it is a closed pipe
+        if isinstance(sys.stdout, PacifyFlushWrapper) or isinstance(sys.stderr, PacifyFlushWrapper):
+            return cli_exit.pipe_closed()
+        raise
 
 
 from . import cli_reports  # noqa: E402,F401  (registers the commands for returned forms)
+
+cli_exit.restore(_sigint_before)  # imported as a library: Ctrl+C behaves as before (main() takes it over again)

@@ -80,24 +80,26 @@ def _open_store(db: Path | None, *, create: bool):
     return Store(_db_path(db), create=create)
 
 
-def _collect(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """The files to ingest, in order, and the paths that are not usable (with a message)."""
+def _collect(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]], list[tuple[Path, str]]]:
+    """The files to ingest, in order; the paths that are not usable (with a message: errors); the files of a folder
+    that are skipped (with a message: notes).
+
+    Nothing is opened here, and nothing that is not a regular file is ever read: a FIFO would block, a device such as
+    /dev/zero never ends. Inside a folder, symbolic links are not followed out of it: a link to a file or folder
+    elsewhere on the machine is skipped with a note (only what the folder holds is received)."""
     files: list[Path] = []
     problems: list[tuple[Path, str]] = []
+    notes: list[tuple[Path, str]] = []
     for path in paths:
         if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*")
-                if p.is_file() and p.suffix.lower() in FORM_SUFFIXES
-                and not p.name.startswith(("~$", ".")) and ".~lock." not in p.name  # Word/LibreOffice lock files
-            )
+            found = _folder_files(path, notes)
             if not found:
                 problems.append((path, "thư mục không có tệp .docx nào"))
             files.extend(found)
         elif path.is_file():
             files.append(path)
         else:
-            problems.append((path, "không tìm thấy tệp hoặc thư mục này"))
+            problems.append((path, _unusable(path)))
     seen: set[Path] = set()
     unique = []
     for f in files:
@@ -105,7 +107,72 @@ def _collect(paths: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
         if key not in seen:
             seen.add(key)
             unique.append(f)
-    return unique, problems
+    return unique, problems, notes
+
+
+def _is_form_name(name: str) -> bool:
+    return (Path(name).suffix.lower() in FORM_SUFFIXES and not name.startswith(("~$", "."))
+            and ".~lock." not in name)  # Word/LibreOffice lock files
+
+
+def _folder_files(folder: Path, notes: list[tuple[Path, str]]) -> list[Path]:
+    """The form files in `folder` and its subfolders, sorted; links leading out of it and entries that are not
+    regular files are noted and skipped."""
+    from .formreader import not_a_file
+
+    inside = folder.resolve()
+    found: list[Path] = []
+    for top, dirs, names in os.walk(folder):  # linked folders are listed in `dirs` but not entered
+        here = Path(top)
+        for name in sorted(dirs):
+            link = here / name
+            if link.is_symlink() and not _within(link, inside):
+                notes.append((link, f'bỏ qua: liên kết tới thư mục "{shown(os.path.realpath(link))}" nằm ngoài '
+                                    f'thư mục "{shown(folder)}", không đọc'))
+        for name in sorted(names):
+            path = here / name
+            if not _is_form_name(name):
+                continue
+            if path.is_symlink() and not _within(path, inside):
+                notes.append((path, f'bỏ qua: liên kết tới "{shown(os.path.realpath(path))}" nằm ngoài thư mục '
+                                    f'"{shown(folder)}", '
+                                    "không đọc"))
+                continue
+            try:
+                mode = path.stat().st_mode
+            except OSError:
+                notes.append((path, f"bỏ qua: {_unusable(path)}"))
+                continue
+            if reason := not_a_file(mode):
+                notes.append((path, f"bỏ qua: {reason}"))
+                continue
+            found.append(path)
+    return sorted(found)
+
+
+def _within(path: Path, folder: Path) -> bool:
+    """Whether `path`, its links followed, lies inside `folder` (itself resolved)."""
+    return path.resolve().is_relative_to(folder)
+
+
+def _unusable(path: Path) -> str:
+    """Why a path given to ingest, that is neither a folder nor a regular file, cannot be received."""
+    from .formreader import not_a_file
+
+    try:
+        mode = path.stat().st_mode
+    except OSError as e:
+        import errno
+
+        if e.errno == errno.ELOOP:
+            return "liên kết tượng trưng vòng quanh (trỏ về chính nó), không dẫn tới tệp nào; hãy kiểm tra đường dẫn"
+        if path.is_symlink():
+            return "liên kết tượng trưng trỏ tới nơi không còn tồn tại; hãy chỉ ra tệp .docx thật"
+        return "không tìm thấy tệp hoặc thư mục này"
+    reason = not_a_file(mode) or "không đọc được đường dẫn này"
+    if path.is_symlink():
+        reason = f'liên kết tới "{shown(os.path.realpath(path))}": {reason}'
+    return reason
 
 
 def _agency_name(p: Plan, year: int, agency_id: str) -> str:
@@ -125,7 +192,8 @@ def _local(received_at: str) -> dt.datetime:
 @app.command(help="Nhận các biểu mẫu .docx đã điền (tệp hoặc thư mục) và lưu vào cơ sở dữ liệu báo cáo.")
 @_friendly
 def ingest(
-    paths: list[Path] = typer.Argument(..., help="Các tệp .docx hoặc thư mục chứa chúng.", show_default=False),
+    paths: list[Path] = typer.Argument(..., help="Các tệp .docx hoặc thư mục chứa chúng.", show_default=False,
+                                       metavar="TỆP_HOẶC_THƯ_MỤC"),
     db: Path | None = _db_option(),
     year: int | None = typer.Option(None, "--year", help="Chỉ nhận biểu mẫu của năm này.", show_default=False),
     plan: Path | None = _plan_option(),
@@ -136,7 +204,7 @@ def ingest(
     from .pack import jobs_default
     from .store import StoreError
 
-    files, problems = _collect(paths)
+    files, problems, notes = _collect(paths)
     added = duplicates = done = 0
     store = None
     # the workers start reading the files now, while this process loads the plan
@@ -146,6 +214,8 @@ def ingest(
         failed = len(problems)
         for path, message in problems:
             err.print(f"Lỗi: {shown(path)}: {message}", markup=False)
+        for path, message in notes:
+            err.print(f"Chú ý: {shown(path)}: {message}", markup=False)
         store = _open_store(db, create=True) if files else None
         try:
             for extracted in extraction:
@@ -389,7 +459,8 @@ def export(
                             "trống; không bao giờ ghi đè dữ liệu đã có).")
 @_friendly
 def import_(
-    archive: Path = typer.Argument(..., help="Tệp sao lưu .zip do kehoach export tạo ra.", show_default=False),
+    archive: Path = typer.Argument(..., help="Tệp sao lưu .zip do kehoach export tạo ra.", show_default=False,
+                                   metavar="TỆP_SAO_LƯU"),
     db: Path | None = _db_option(),
     plan: list[Path] | None = _plans_option(),
 ):

@@ -27,6 +27,7 @@ import datetime as dt
 import io
 import os
 import re
+import stat
 import time
 import unicodedata
 import zipfile
@@ -139,11 +140,28 @@ def _mb(n: int) -> str:
     return f"{n / MB:g} MB"
 
 
+def not_a_file(mode: int) -> str | None:
+    """Why a path of this `st_mode` (symlinks followed) is not a returned file to read, as the end of a sentence
+    ("... không phải tệp thông thường: đây là ..."); None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    kind = ("một thư mục" if stat.S_ISDIR(mode) else
+            "một ống dẫn dữ liệu (FIFO)" if stat.S_ISFIFO(mode) else
+            "một thiết bị của hệ thống" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else
+            "một socket" if stat.S_ISSOCK(mode) else "một loại tệp đặc biệt")
+    return f"không phải tệp thông thường mà là {kind}; kehoach không đọc nó, hãy chỉ ra tệp .docx đã nhận"
+
+
 def load_file(path: str | Path) -> bytes:
-    """The bytes of a returned file, refusing it before reading when it is larger than MAX_FILE_BYTES."""
+    """The bytes of a returned file, refusing it before reading when it is larger than MAX_FILE_BYTES, or when it is
+    not a regular file (a FIFO would block, a device never ends): opened without blocking and checked first."""
     path = Path(path)
-    with open(path, "rb") as f:
-        size = os.fstat(f.fileno()).st_size
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with open(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        if reason := not_a_file(info.st_mode):
+            raise FormRejected(reason)
+        size = info.st_size
         if size > MAX_FILE_BYTES:
             raise FormRejected(f"tệp quá lớn ({size / MB:.1f} MB; giới hạn {_mb(MAX_FILE_BYTES)})")
         data = f.read(MAX_FILE_BYTES + 1)
@@ -251,6 +269,30 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=Fal
                           dtd_validation=False, remove_comments=True, remove_pis=True)
 
 
+# libxml2's own limits, kept (lxml's huge_tree=False): above them a part is refused, whatever the file size
+XML_MAX_TEXT = 10_000_000  # bytes of text in one piece (a run of text without markup)
+XML_MAX_DEPTH = 256  # elements nested in one another
+XML_ERR_NAME_TOO_LONG, XML_ERR_RESOURCE_LIMIT = 110, 114
+
+
+def _xml_error(e: etree.XMLSyntaxError, name: str) -> str:
+    """Why a part is not read, in Vietnamese: a safety limit of the XML reader passed (README "Giới hạn an toàn"), or
+    where the XML is broken (libxml2's English message is not shown)."""
+    msg = e.msg or ""
+    if e.code == XML_ERR_RESOURCE_LIMIT or e.code == XML_ERR_NAME_TOO_LONG:
+        if "depth" in msg or e.code == XML_ERR_NAME_TOO_LONG:
+            what = (f"có các phần tử lồng nhau quá {XML_MAX_DEPTH} cấp" if "depth" in msg else
+                    "có một tên thẻ XML quá dài")
+            return (f'phần "{name}" {what}, vượt giới hạn an toàn của trình đọc XML; Word không tạo ra tệp như vậy, '
+                    "tệp có thể độc hại nên không được nhận")
+        return (f'phần "{name}" có một đoạn văn bản liền (không xuống dòng, không đổi định dạng) dài quá '
+                f"{XML_MAX_TEXT // 1_000_000} triệu byte, vượt giới hạn an toàn của trình đọc XML nên tệp không được "
+                "nhận; hãy đề nghị đơn vị rút gọn nội dung (hoặc chia thành nhiều đoạn) rồi gửi lại")
+    line, column = getattr(e, "position", None) or (e.lineno, 0)
+    where = f" (dòng {line}, cột {column})" if line else ""
+    return f'phần "{name}" không phải XML hợp lệ{where}; tệp bị hỏng hoặc bị sửa ngoài Word'
+
+
 def parse_xml(data: bytes, name: str = "XML") -> etree._Element:
     """Parse an XML part safely: no DTD, no entities, no network, no huge trees."""
     if _DTD.search(data):
@@ -259,7 +301,7 @@ def parse_xml(data: bytes, name: str = "XML") -> etree._Element:
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as e:
-        raise FormRejected(f'phần "{name}" không phải XML hợp lệ ({e.msg}); tệp bị hỏng') from None
+        raise FormRejected(_xml_error(e, name)) from None
     tree = root.getroottree()
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise FormRejected(f'phần "{name}" có khai báo DOCTYPE/ENTITY; tệp có thể độc hại')

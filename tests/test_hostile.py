@@ -194,5 +194,5 @@ def test_too_many_entries_and_deep_xml(plan_2024, forms_2024):
         read_form(many, plan_2024)
     deep = b"<w:document xmlns:w='http://schemas.openxmlformats.org/wordprocessingml/2006/main'>" + \
         b"<w:p>" * 10_000 + b"</w:p>" * 10_000 + b"</w:document>"
-    with pytest.raises(FormRejected, match="không phải XML hợp lệ"):
+    with pytest.raises(FormRejected, match="lồng nhau quá 256 cấp"):
         read_form(replaced(forms_2024[SCT], "word/document.xml", deep), plan_2024)
