@@ -4,6 +4,7 @@ PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed-stamp
 YEAR    ?= $(shell date +%Y)
 PYTHON  ?= python3
+LIBERATION := /usr/share/fonts/truetype/liberation2
 
 .PHONY: run test bench libreoffice clean
 
@@ -29,8 +30,8 @@ bench: $(STAMP)
 
 ## LibreOffice for the PDF checks, and python3-uno for the tests that type into forms with it (tests/lo_uno.py)
 libreoffice:
-	@command -v soffice >/dev/null 2>&1 || { \
-	  echo "Cài LibreOffice cho các bài kiểm tra PDF..."; \
+	@command -v soffice >/dev/null 2>&1 && test -f $(LIBERATION)/LiberationSerif-Regular.ttf || { \
+	  echo "Cài LibreOffice và phông Liberation (thay Times New Roman) cho các bài kiểm tra PDF..."; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y libreoffice-writer-nogui libreoffice-calc-nogui fonts-liberation2; }
 	@/usr/bin/python3 -c "import uno" >/dev/null 2>&1 || { \
 	  echo "Cài python3-uno cho các bài kiểm tra gõ biểu mẫu bằng LibreOffice..."; \

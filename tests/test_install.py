@@ -26,6 +26,7 @@ def installed(tmp_path_factory):
         zf.extractall(site)
     assert "generator/_data/plan_data/khanh-hoa-1627/tasks.yaml" in names
     assert "generator/_data/templates/bao-cao-don-vi.docx" in names
+    assert "generator/fontmetrics/liberation-serif.json" in names  # the row heights of the .xlsx files need it
     return site
 
 
