@@ -113,8 +113,11 @@ def test_empty_deliverable_is_an_empty_cell(ws):
 def test_print_settings(ws):
     assert ws.page_setup.orientation == "landscape"
     assert int(ws.page_setup.paperSize) == 9
-    assert ws.sheet_properties.pageSetUpPr.fitToPage
-    assert int(ws.page_setup.fitToWidth) == 1 and int(ws.page_setup.fitToHeight) == 0
+    # printed at 100 %: "fit to page" would shrink the 12 pt text and make Excel ignore the manual page breaks
+    assert not ws.sheet_properties.pageSetUpPr.fitToPage and int(ws.page_setup.scale) == 100
+    widths = [ws.column_dimensions[c].width for c in "ABCDEF"]
+    assert sum(widths) * 6 <= (297 - 30 - 15) * 72 / 25.4  # 6 pt a unit (Times New Roman 12 the default font)
+    assert ws.parent._fonts[0].name == "Times New Roman" and ws.parent._fonts[0].sz == 12
     assert ws.print_title_rows.replace("$", "") == "5:5"
     assert ws.freeze_panes == "A6"
     assert ws.print_options.horizontalCentered
@@ -122,6 +125,8 @@ def test_print_settings(ws):
     assert m.left == pytest.approx(30 * MM, abs=0.01) and m.right == pytest.approx(15 * MM, abs=0.01)
     assert m.top == pytest.approx(20 * MM, abs=0.01) and m.bottom == pytest.approx(20 * MM, abs=0.01)
     assert "&P" in (ws.oddHeader.center.text or "")
+    assert ws.HeaderFooter.differentFirst and not ws.firstHeader.center.text  # page 1 has no number
+    assert ws.row_breaks.brk and all(b.man for b in ws.row_breaks.brk)
     assert "$A$1:$F$" in str(ws.print_area)
 
 
@@ -146,7 +151,7 @@ def test_row_heights_follow_text_length(ws):
         assert ws.row_dimensions[r].height, f"row {r} has no height"
     long_row, short_row = find_row(ws, "II", 10), find_row(ws, "II", 3)
     assert ws.row_dimensions[long_row].height > 2 * ws.row_dimensions[short_row].height
-    # II.10's task text (about 500 characters) needs at least 8 lines in a 50-unit column
+    # II.10's task text (about 500 characters) needs at least 8 lines in the 41-unit (246 pt) task column
     assert ws.row_dimensions[long_row].height >= 8 * 13.8
 
 
@@ -181,3 +186,30 @@ def test_libreoffice_renders_a4_landscape_with_repeated_header(xlsx, tmp_path):
     everything = " ".join(texts)
     assert "Triển khai công tác nghiên cứu, quán triệt nội dung" in everything
     assert "Khuyến khích, hướng dẫn triển khai thực hiện các nhiệm vụ khoa học" in everything
+
+
+@pytest.mark.parametrize("regroup", [False, True])
+def test_manual_page_breaks_fill_pages_and_never_follow_a_group_row(plan, regroup, tmp_path):
+    """Read back as Excel's page break preview shows them: every page fits the A4 landscape page between the margins
+    (with the repeated header row), and no page ends with a group row."""
+    from test_appendix_print import small_groups
+
+    variant = small_groups(plan) if regroup else plan
+    path = tmp_path / "phu-luc.xlsx"
+    path.write_bytes(build_appendix(variant))
+    sheet = openpyxl.load_workbook(path)["Phụ lục"]
+    starts = [b.id + 1 for b in sheet.row_breaks.brk]
+    assert starts == sorted(starts) and len(starts) >= 5
+    room = (210 - 40) * 72 / 25.4
+    bounds = [1, *starts, sheet.max_row + 1]
+    for page, (first, end) in enumerate(zip(bounds, bounds[1:]), start=1):
+        height = sum(sheet.row_dimensions[r].height for r in range(first, end))
+        if page > 1:
+            height += sheet.row_dimensions[5].height
+        assert height <= room, f"page {page} (rows {first}-{end - 1}): {height:.0f} pt on a {room:.0f} pt page"
+        if end <= sheet.max_row:
+            assert not isinstance(sheet.cell(end - 1, 1).value, str), f"page {page} ends with a group row"
+            following = sheet.row_dimensions[end].height  # the next page's first row (a group with its first task)
+            if isinstance(sheet.cell(end, 1).value, str):
+                following += sheet.row_dimensions[end + 1].height
+            assert height + following > room - 6, f"page {page}: the next row would have fitted"
