@@ -30,6 +30,7 @@ class Assignment:
     via: str | None = None  # the group wording when the agency is reached through a group
     related: bool = False  # the group was qualified "có liên quan": report if relevant
     predecessor: str | None = None  # name of the agency or group whose task this was, when it passed on
+    named: str | None = None  # the mention's wording when it names a sub-unit ("Sở Nội vụ (Ban Thi đua - ...)")
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ def task_roles(plan: Plan, task: Task, when: dt.date,
         for ref in refs:
             rank = _RANK[(role, ref.is_group)]
             via = ref.text if ref.is_group else None
+            named = ref.text if ref.unit and not ref.is_group else None
             mention = (ref.target, ref.is_group)
             if mention not in reached:
                 reached[mention] = [(r.id, _predecessor_name(plan, r.predecessor, when) if r.predecessor else None)
@@ -79,7 +81,7 @@ def task_roles(plan: Plan, task: Task, when: dt.date,
             for agency_id, predecessor in reached[mention]:
                 key = (rank, 1 if predecessor else 0)
                 if agency_id not in best or key < best[agency_id][0]:
-                    best[agency_id] = (key, Assignment(task, role, via, ref.related, predecessor))
+                    best[agency_id] = (key, Assignment(task, role, via, ref.related, predecessor, named))
     return {agency_id: a for agency_id, (_, a) in best.items()}
 
 
@@ -115,6 +117,9 @@ def _distribute(plan: Plan, year: int) -> Distribution:
         status = task.timeframe.status(year)
         if status == "future":
             continue
+        if task.timeframe.kind == "unknown":
+            warnings.append(f'Nhiệm vụ {task.code}: không hiểu thời gian hoàn thành "{task.timeframe.text}"; nhiệm vụ '
+                            "được đưa vào biểu mẫu mọi năm.")
         roles = task_roles(plan, task, when, reached)
         if not any(r.role == "lead" for r in roles.values()):
             warnings.append(f"Nhiệm vụ {task.code} không còn đơn vị chủ trì nào tồn tại vào {when:%d/%m/%Y}.")

@@ -232,6 +232,8 @@ def validate(
 
     plan_dir = _plan_dir(plan)
     p = _load(plan)
+    for warning in p.warnings:
+        err.print(f"Cảnh báo: {warning}", markup=False)
     out.print(
         f"Kế hoạch {p.meta.number} hợp lệ: {len(p.groups)} nhóm, {len(p.tasks)} nhiệm vụ, "
         f"{len(p.registry.agencies)} đơn vị, {len(p.registry.groups)} nhóm đơn vị.",

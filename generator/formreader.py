@@ -958,7 +958,7 @@ def _check_rows_are_its_own(content: FormContent, plan: Plan, at: AgencyTasks, y
                            "trong thuộc tính tài liệu có thể đã bị sửa; hãy dùng đúng biểu mẫu đã gửi cho đơn vị")
 
 
-_VIA = re.compile(r"^\((Giao chung|Tiếp nhận từ)\b.*\)$", re.DOTALL)
+_VIA = re.compile(r"^\((Giao chung|Giao cho|Tiếp nhận từ)\b.*\)$", re.DOTALL)
 _COLUMN = {"code": "TT", "task": "Nhiệm vụ", "deliverable": "Sản phẩm", "timeframe": "Thời gian"}
 
 

@@ -21,6 +21,8 @@ def _row(a: Assignment) -> dict[str, str]:
     notes = []
     if a.via:
         notes.append(f"Giao chung: {a.via}" + ("; báo cáo nếu có liên quan" if a.related and "liên quan" not in a.via else ""))
+    if a.named:
+        notes.append(f"Giao cho: {a.named}")
     if a.predecessor:
         notes.append(f"Tiếp nhận từ {a.predecessor}")
     via = "; ".join(notes)

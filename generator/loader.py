@@ -16,12 +16,12 @@ from typing import Any
 import yaml
 
 from . import schema
-from .agencies import Resolver
+from .agencies import Resolver, name_key
 from .chars import code_point, not_allowed
 from .display import shown
 from .errors import PlanInvalid, Problem
 from .model import Agency, AgencyGroup, Document, Event, Group, Meta, Plan, Registry, Task
-from .schedule import parse_timeframe
+from .schedule import parse_timeframe, unknown_warning
 from .vnformat import short_date, to_roman
 
 FILES = ("plan.yaml", "agencies.yaml", "tasks.yaml")
@@ -38,6 +38,7 @@ class _Source:
         self.path = path
         self.name = str(path)
         self.problems = problems
+        self.warnings: list[Problem] = []  # what `validate` points out without refusing the plan
         self.raw = b""
         self.data: Any = None
         self._tree: Any = None
@@ -70,6 +71,9 @@ class _Source:
 
     def error(self, line: int, message: str) -> None:
         self.problems.append(Problem(self.name, line, message))
+
+    def warn(self, line: int, message: str) -> None:
+        self.warnings.append(Problem(self.name, line, message))
 
     def line(self, *loc: str | int) -> int:
         """The line of the deepest existing node on the path `loc` (1-based)."""
@@ -306,7 +310,8 @@ def load_plan(folder: str | Path, as_of: dt.date | None = None, *, report_year: 
     documents = tuple(
         Document(d.kind, d.number, d.date, d.issuer, d.title) for d in (a.doc.document for a in applied)
     )
-    return Plan(meta, groups, registry, digest.hexdigest()[:12], str(folder), documents, as_of)
+    warnings = tuple(sorted({w for src in (tasks_src, *amendments) for w in src.warnings}))
+    return Plan(meta, groups, registry, digest.hexdigest()[:12], str(folder), documents, as_of, warnings)
 
 
 # --------------------------------------------------------------------------- amendments
@@ -348,6 +353,9 @@ class _Field:
 
     def error(self, message: str) -> None:
         self.src.error(self.src.line(*self.loc), message)
+
+    def warn(self, message: str) -> None:
+        self.src.warn(self.src.line(*self.loc), message)
 
 
 @dataclass(slots=True)
@@ -481,7 +489,7 @@ def _build_registry(raw: schema.RawAgenciesFile, src: _Source) -> Registry:
             src.error(src.line(kind, index, "id"), f'mã "{item_id}" bị trùng; mỗi đơn vị, nhóm phải có mã riêng')
         seen_ids.add(item_id)
         for n in names:
-            key = " ".join(n.split()).lower()
+            key = name_key(n)
             if key in seen_names and seen_names[key] != item_id:
                 src.error(
                     src.line(kind, index),
@@ -558,6 +566,8 @@ def _build_groups(drafts: _Drafts, resolver: Resolver) -> tuple[Group, ...]:
             except ValueError as e:
                 t.field("timeframe").error(str(e))
                 continue
+            if schedule.kind == "unknown":
+                t.field("timeframe").warn(unknown_warning(code, schedule.text))
             refs, unknown = {}, False
             for name in ("lead", "partners"):
                 res = resolver.resolve(t.value(name))

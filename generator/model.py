@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
+from .errors import Problem
+
 
 @dataclass(frozen=True)
 class Agency:
@@ -74,26 +76,29 @@ class Ref:
     target: str  # agency or group id
     is_group: bool
     related: bool = False  # followed by "(có) liên quan"
-    text: str = ""  # the wording as it appears in the cell
+    text: str = ""  # the wording as it appears in the cell (with its sub-unit and qualifier)
+    unit: str = ""  # the sub-unit written in parentheses after the name ("Ban Thi đua - Khen thưởng")
 
 
-ScheduleKind = Literal["continuous", "annual", "period", "conditional"]
+ScheduleKind = Literal["continuous", "annual", "quarterly", "monthly", "half-yearly", "conditional", "period",
+                       "open", "deadline", "unknown"]
 
 
 @dataclass(frozen=True)
 class Schedule:
+    """A task's timeframe: the official wording, and the years it is reported in (see `schedule`)."""
+
     kind: ScheduleKind
     text: str  # the official wording, kept for display
-    start: int | None = None
-    end: int | None = None
+    start: int | None = None  # first year of work (None: from the plan's first year)
+    end: int | None = None  # last year of work, the deadline's year (None: no end)
+    due: dt.date | None = None  # the completion date a deadline gives ("Quý IV/2023": 31/12/2023)
 
     def status(self, year: int) -> Literal["active", "expired", "future"]:
-        if self.kind != "period":
-            return "active"
-        assert self.start is not None and self.end is not None
-        if year > self.end:
+        """In the reports of `year`: due ("active"), past its deadline ("expired") or not yet begun ("future")."""
+        if self.end is not None and year > self.end:
             return "expired"
-        if year < self.start:
+        if self.start is not None and year < self.start:
             return "future"
         return "active"
 
@@ -169,6 +174,7 @@ class Plan:
     source_dir: str = field(default="", compare=False)
     amendments: tuple[Document, ...] = ()  # amending documents applied, oldest first
     as_of: dt.date | None = None  # the date this state is in force for (None: every amendment applied)
+    warnings: tuple[Problem, ...] = field(default=(), compare=False)  # file:line notices that do not refuse the plan
 
     @property
     def id(self) -> str:

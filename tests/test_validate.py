@@ -84,12 +84,23 @@ def test_duplicate_task_id(broken, tmp_path):
     assert f"tasks.yaml:{line}:" in problem and '"nv01"' in problem and "trùng" in problem
 
 
-def test_bad_timeframe(broken, tmp_path):
+def test_unreadable_timeframe_is_a_warning(broken, tmp_path):
     folder, edit = broken
     line = edit("tasks.yaml", 'timeframe: "2023-2025"', 'timeframe: "Quý 3 năm sau"')
     result = run("validate", "--plan", str(folder), cwd=tmp_path)
+    assert result.returncode == 0
+    [warning] = problems(result)
+    assert warning.startswith("Cảnh báo: ")
+    assert f"tasks.yaml:{line}:" in warning and '"Quý 3 năm sau"' in warning
+
+
+def test_impossible_month(broken, tmp_path):
+    folder, edit = broken
+    line = edit("tasks.yaml", 'timeframe: "2023-2025"', 'timeframe: "Tháng 13/2024"')
+    result = run("validate", "--plan", str(folder), cwd=tmp_path)
+    assert result.returncode == 1
     [problem] = problems(result)
-    assert f"tasks.yaml:{line}:" in problem and '"Quý 3 năm sau"' in problem
+    assert f"tasks.yaml:{line}:" in problem and '"Tháng 13/2024"' in problem and "tháng 13" in problem
 
 
 def test_reversed_period(broken, tmp_path):
@@ -139,7 +150,7 @@ def test_text_must_be_nfc(broken, tmp_path):
 def test_all_problems_listed_at_once(broken, tmp_path):
     folder, edit = broken
     a = edit("tasks.yaml", 'lead: "Sở Tư pháp"', 'lead: "Sở Không Tồn Tại"')
-    b = edit("tasks.yaml", 'timeframe: "2023-2025"', 'timeframe: "mai"')
+    b = edit("tasks.yaml", 'timeframe: "2023-2025"', 'timeframe: "Trước ngày 31/4/2024"')
     messages = problems(run("validate", "--plan", str(folder), cwd=tmp_path))
     assert len(messages) == 2
     assert f"tasks.yaml:{b}:" in messages[0] or f"tasks.yaml:{b}:" in messages[1]
