@@ -1,8 +1,12 @@
 """The database of returned forms (SQLite, standard library): every submission with its original file, byte for byte.
 
 * One submission per distinct file (sha256 UNIQUE): ingesting the same file twice changes nothing.
-* A new file from the same agency for the same plan and year is the next version; the latest version counts,
-  earlier ones stay queryable (`history`).
+* A new file from the same agency for the same plan and year is the next version. Every version has a review
+  state (`REVIEW_STATES`, set by the office with `set_review`); the version that counts is the latest one not set
+  aside (`khong-dung`), earlier ones stay queryable (`history`).
+* An append-only `history` table (schema 2) records every ingest and every review: when, who, what changed. SQLite
+  triggers refuse any UPDATE or DELETE of it. A database of schema 1 (before reviews) is upgraded when a `Store`
+  opens it (`_MIGRATIONS`); read-only commands (check-db, export) read it as it is.
 * Each ingest is one transaction (BEGIN IMMEDIATE), in WAL mode with a busy timeout, so two clerks ingesting at
   the same time neither corrupt the database nor number two submissions alike.
 
@@ -50,7 +54,7 @@ if TYPE_CHECKING:
 
 DEFAULT_DB = Path("kehoach-data") / "bao-cao.sqlite3"
 DB_ENV = "KEHOACH_DB"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 15_000
 
 _SCHEMA = """
@@ -88,6 +92,64 @@ CREATE TABLE IF NOT EXISTS sections (
 );
 CREATE INDEX IF NOT EXISTS submissions_by_agency ON submissions (plan, year, agency, version);
 """
+
+# ------------------------------------------------------------------------------------------------ reviews (schema 2)
+
+# received (the default), needs correction (a note required), approved, set aside (never counted)
+REVIEW_STATES = ("da-nhan", "can-bo-sung", "da-duyet", "khong-dung")
+SET_ASIDE = "khong-dung"
+NOTE_REQUIRED = ("can-bo-sung",)
+HISTORY_ACTIONS = ("ingest", "review")
+
+# Schema 1 -> 2: the review state of each version, the date its file arrived, and the history. One statement per
+# item (executescript would commit the transaction the upgrade runs in). Submissions stored before the history
+# existed get their ingest event from received_at, with an unknown user (NULL).
+_SCHEMA_REVIEWS = (
+    "ALTER TABLE submissions ADD COLUMN review_state TEXT NOT NULL DEFAULT 'da-nhan'",
+    "ALTER TABLE submissions ADD COLUMN review_note TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE submissions ADD COLUMN arrived_on TEXT",  # the date the file arrived (ingest --received), or NULL
+    """CREATE TABLE history (
+    id             INTEGER PRIMARY KEY,
+    at             TEXT    NOT NULL,  -- UTC, ISO 8601
+    user           TEXT,              -- who (the OS user for the command line); NULL: before the history existed
+    action         TEXT    NOT NULL,  -- ingest | review
+    submission_id  INTEGER NOT NULL REFERENCES submissions(id),
+    state          TEXT    NOT NULL,  -- the review state after the event
+    previous_state TEXT,              -- before it (NULL for an ingest)
+    note           TEXT    NOT NULL
+)""",
+    "CREATE INDEX history_by_submission ON history (submission_id, id)",
+    "CREATE TRIGGER history_no_update BEFORE UPDATE ON history "
+    "BEGIN SELECT RAISE(ABORT, 'kehoach history is append-only'); END",
+    "CREATE TRIGGER history_no_delete BEFORE DELETE ON history "
+    "BEGIN SELECT RAISE(ABORT, 'kehoach history is append-only'); END",
+    "INSERT INTO history (at, user, action, submission_id, state, previous_state, note) "
+    "SELECT received_at, NULL, 'ingest', id, 'da-nhan', NULL, '' FROM submissions ORDER BY id",
+)
+_MIGRATIONS = {2: _SCHEMA_REVIEWS}  # schema version -> the statements that reach it from the one before
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Bring a database to SCHEMA_VERSION in one transaction (a new one: create the tables first); the version is read
+    inside the transaction, so two processes opening an old database upgrade it once."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version < SCHEMA_VERSION:
+            if version == 0:
+                for statement in _SCHEMA.split(";"):  # (no ";" inside _SCHEMA's statements or comments)
+                    if statement.strip():
+                        conn.execute(statement)
+                version = 1
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in _MIGRATIONS[target]:
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 class StoreError(KehoachError):
@@ -156,10 +218,30 @@ class Submission:
     warnings: tuple[str, ...]
     entries: tuple[Entry, ...] = ()
     sections: dict[str, str] = field(default_factory=dict)
+    review_state: str = "da-nhan"  # one of REVIEW_STATES
+    review_note: str = ""
+    arrived_on: str | None = None  # YYYY-MM-DD: when the file arrived (ingest --received); None: not given
 
     @property
     def received(self) -> dt.datetime:
         return dt.datetime.fromisoformat(self.received_at.replace("Z", "+00:00"))
+
+
+@dataclass(frozen=True)
+class Event:
+    """One line of the history: an ingest or a review of one version."""
+
+    id: int
+    at: str  # UTC, ISO 8601
+    user: str | None  # None: stored before kehoach kept a history
+    action: str  # "ingest" | "review"
+    submission_id: int
+    version: int
+    filename: str
+    state: str  # after the event
+    previous_state: str | None
+    note: str
+    warnings: int  # of the version (for an ingest)
 
 
 @dataclass(frozen=True)
@@ -192,7 +274,7 @@ def _create(path: Path) -> None:
     try:
         conn = sqlite3.connect(temp, isolation_level=None)
         try:
-            conn.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
+            _upgrade(conn)
         finally:
             conn.close()
         with open(temp, "rb") as f:
@@ -235,7 +317,7 @@ class Store:
                 raise StoreError(f'cơ sở dữ liệu "{self.path}" do phiên bản kehoach mới hơn tạo ra; hãy cập nhật '
                                  "kehoach", fatal=True)
             if version < SCHEMA_VERSION:
-                self.conn.executescript(f"BEGIN IMMEDIATE;{_SCHEMA}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;")
+                _upgrade(self.conn)
         except sqlite3.Error as e:
             if self.conn is not None:
                 self.conn.close()
@@ -255,23 +337,30 @@ class Store:
 
     # ------------------------------------------------------------------------------------------------ writing
 
-    def add(self, reading: FormReading, original: bytes, filename: str, received_at: str | None = None) -> Added:
+    def add(self, reading: FormReading, original: bytes, filename: str, received_at: str | None = None, *,
+            arrived_on: str | None = None, user: str = "") -> Added:
         """Store one submission in one transaction; the same file (sha256) twice is a no-op."""
-        return self.add_many([(reading, original, filename)], received_at)[0]
+        return self.add_many([(reading, original, filename)], received_at, arrived_on=arrived_on, user=user)[0]
 
-    def add_many(self, items: list[tuple[FormReading, bytes, str]], received_at: str | None = None) -> list[Added]:
+    def add_many(self, items: list[tuple[FormReading, bytes, str]], received_at: str | None = None, *,
+                 arrived_on: str | None = None, user: str = "") -> list[Added]:
         """Store submissions (reading, original bytes, file name) in one transaction: all or none of them, with one
-        flush to disk for the lot instead of one per file. The same file (sha256) twice is a no-op."""
+        flush to disk for the lot instead of one per file. The same file (sha256) twice is a no-op.
+
+        `arrived_on` (YYYY-MM-DD): the day the files arrived, kept beside the ingest time; `user`: who ingests, for
+        the history. Each new version gets the warnings that point at a wrong file (compared with the version
+        counted until then, `review.comparison_warnings`) before the reading's own."""
         try:
-            return self._add_many(items, received_at)
+            return self._add_many(items, received_at, arrived_on, user)
         except sqlite3.Error as e:
             raise describe_sqlite_error(e, self.path) from e
 
-    def _add_many(self, items: list[tuple[FormReading, bytes, str]], received_at: str | None) -> list[Added]:
+    def _add_many(self, items: list[tuple[FormReading, bytes, str]], received_at: str | None,
+                  arrived_on: str | None = None, user: str = "") -> list[Added]:
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
         try:
-            added = [self._insert(reading, original, filename, received_at or utc_now())
+            added = [self._insert(reading, original, filename, received_at or utc_now(), arrived_on, user)
                      for reading, original, filename in items]
             c.execute("COMMIT")
         except BaseException:
@@ -280,7 +369,10 @@ class Store:
             raise
         return added
 
-    def _insert(self, reading: FormReading, original: bytes, filename: str, received_at: str) -> Added:
+    def _insert(self, reading: FormReading, original: bytes, filename: str, received_at: str,
+                arrived_on: str | None = None, user: str = "") -> Added:
+        from .review import comparison_warnings
+
         c = self.conn
         sha = hashlib.sha256(original).hexdigest()
         row = c.execute("SELECT id FROM submissions WHERE sha256 = ?", (sha,)).fetchone()
@@ -290,12 +382,14 @@ class Store:
             "SELECT COALESCE(MAX(version), 0) + 1 FROM submissions WHERE plan = ? AND year = ? AND agency = ?",
             (reading.plan, reading.year, reading.agency),
         ).fetchone()[0]
-        warnings = json.dumps(list(reading.warnings), ensure_ascii=False)
+        counted = self.counted(reading.plan, reading.year, reading.agency)
+        all_warnings = (*comparison_warnings(reading, counted), *reading.warnings)
+        warnings = json.dumps(list(all_warnings), ensure_ascii=False)
         cur = c.execute(
             "INSERT INTO submissions (plan, plan_version, year, agency, version, sha256, received_at, filename, "
-            "original, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "original, warnings, arrived_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (reading.plan, reading.plan_version, reading.year, reading.agency, version, sha, received_at, filename,
-             sqlite3.Binary(original), warnings),
+             sqlite3.Binary(original), warnings, arrived_on),
         )
         sid = cur.lastrowid
         c.executemany(
@@ -307,15 +401,53 @@ class Store:
         sections = sorted(reading.sections.items())
         c.executemany("INSERT INTO sections (submission_id, section, text) VALUES (?, ?, ?)",
                       [(sid, name, text) for name, text in sections])
+        self._record(sid, received_at, user, "ingest", REVIEW_STATES[0], None, "")
         fault("in-transaction")  # test hook: a kill here must leave no trace of this transaction
         # what was just written, as `get` would read it back (without reading it back)
         submission = Submission(sid, reading.plan, reading.plan_version, reading.year, reading.agency, version, sha,
-                                received_at, filename, tuple(reading.warnings), tuple(reading.entries), dict(sections))
+                                received_at, filename, all_warnings, tuple(reading.entries), dict(sections),
+                                arrived_on=arrived_on)
         return Added(submission, duplicate=False)
+
+    def _record(self, submission_id: int, at: str, user: str | None, action: str, state: str,
+                previous_state: str | None, note: str) -> None:
+        """Append one event to the history (inside the caller's transaction)."""
+        self.conn.execute(
+            "INSERT INTO history (at, user, action, submission_id, state, previous_state, note) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)", (at, user, action, submission_id, state, previous_state, note))
+
+    @_sql
+    def set_review(self, submission_id: int, state: str, note: str, user: str, at: str | None = None) -> str | None:
+        """Set a version's review state and note, and record it in the history, in one transaction. Returns the
+        previous state, or None when the version already had this state and note (nothing is recorded). The
+        rules (which states, when a note is required) are checked by `review.review_version`."""
+        if state not in REVIEW_STATES:
+            raise ValueError(state)
+        c = self.conn
+        c.execute("BEGIN IMMEDIATE")
+        try:
+            row = c.execute("SELECT review_state, review_note FROM submissions WHERE id = ?",
+                            (submission_id,)).fetchone()
+            if row is None:
+                raise KeyError(submission_id)
+            previous = row[0]
+            if (previous, row[1]) == (state, note):
+                c.execute("ROLLBACK")
+                return None
+            c.execute("UPDATE submissions SET review_state = ?, review_note = ? WHERE id = ?",
+                      (state, note, submission_id))
+            self._record(submission_id, at or utc_now(), user, "review", state, previous, note)
+            c.execute("COMMIT")
+        except BaseException:
+            if c.in_transaction:
+                c.execute("ROLLBACK")
+            raise
+        return previous
 
     # ------------------------------------------------------------------------------------------------ reading
 
-    _COLUMNS = "id, plan, plan_version, year, agency, version, sha256, received_at, filename, warnings"
+    _COLUMNS = ("id, plan, plan_version, year, agency, version, sha256, received_at, filename, warnings, review_state, "
+                "review_note, arrived_on")
 
     def _submission(self, row: tuple, full: bool = True) -> Submission:
         sid = row[0]
@@ -330,7 +462,8 @@ class Store:
             )
             sections = dict(self.conn.execute(
                 "SELECT section, text FROM sections WHERE submission_id = ? ORDER BY section", (sid,)).fetchall())
-        return Submission(*row[:9], warnings=tuple(json.loads(row[9])), entries=entries, sections=sections)
+        return Submission(*row[:9], warnings=tuple(json.loads(row[9])), entries=entries, sections=sections,
+                          review_state=row[10], review_note=row[11], arrived_on=row[12])
 
     @_sql
     def get(self, submission_id: int) -> Submission:
@@ -364,13 +497,37 @@ class Store:
 
     @_sql
     def latest(self, plan: str, year: int) -> dict[str, Submission]:
-        """The version that counts (the latest) of each agency that reported, by agency id."""
+        """The version that counts of each agency that reported, by agency id: its latest version not set aside
+        (review state `khong-dung`). An agency whose every version is set aside has none."""
         rows = self.conn.execute(
             f"SELECT {self._COLUMNS} FROM submissions s WHERE plan = ? AND year = ? AND version = "
             "(SELECT MAX(version) FROM submissions t "
-            "WHERE t.plan = s.plan AND t.year = s.year AND t.agency = s.agency) "
-            "ORDER BY agency", (plan, year)).fetchall()
+            "WHERE t.plan = s.plan AND t.year = s.year AND t.agency = s.agency AND t.review_state != ?) "
+            "ORDER BY agency", (plan, year, SET_ASIDE)).fetchall()
         return {r[4]: self._submission(r) for r in rows}
+
+    @_sql
+    def counted(self, plan: str, year: int, agency: str) -> Submission | None:
+        """The version of one agency that counts (see `latest`), or None."""
+        row = self.conn.execute(
+            f"SELECT {self._COLUMNS} FROM submissions WHERE plan = ? AND year = ? AND agency = ? AND review_state != ? "
+            "ORDER BY version DESC LIMIT 1", (plan, year, agency, SET_ASIDE)).fetchone()
+        return self._submission(row) if row else None
+
+    @_sql
+    def years_of(self, plan: str, agency: str) -> list[int]:
+        """The years an agency sent versions for."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT DISTINCT year FROM submissions WHERE plan = ? AND agency = ? ORDER BY year", (plan, agency))]
+
+    @_sql
+    def events(self, plan: str, year: int, agency: str) -> list[Event]:
+        """The history of one agency's versions for a plan and year, oldest first."""
+        rows = self.conn.execute(
+            "SELECT h.id, h.at, h.user, h.action, h.submission_id, s.version, s.filename, h.state, h.previous_state, "
+            "h.note, json_array_length(s.warnings) FROM history h JOIN submissions s ON s.id = h.submission_id "
+            "WHERE s.plan = ? AND s.year = ? AND s.agency = ? ORDER BY h.id", (plan, year, agency)).fetchall()
+        return [Event(*r) for r in rows]
 
     @_sql
     def dump(self) -> str:
@@ -415,6 +572,18 @@ _COLUMNS_OF = {
 }
 _SHA = re.compile(r"[0-9a-f]{64}")
 ROLES = ("lead", "partner", "expired", "")
+_REVIEW_COLUMNS_OF = {  # added by schema 2
+    "submissions": ["review_state", "review_note", "arrived_on"],
+    "history": ["id", "at", "user", "action", "submission_id", "state", "previous_state", "note"],
+}
+READABLE_SCHEMAS = (1, SCHEMA_VERSION)  # 1: before reviews; read as it is by check-db and export
+
+
+def _columns_of(version: int) -> dict[str, list[str]]:
+    """The tables and their columns of a database of schema `version`."""
+    if version < 2:
+        return _COLUMNS_OF
+    return {t: _COLUMNS_OF.get(t, []) + _REVIEW_COLUMNS_OF.get(t, []) for t in (*_COLUMNS_OF, "history")}
 
 
 def _blob_sha256(conn: sqlite3.Connection, row_id: int) -> tuple[str, int]:
@@ -435,6 +604,7 @@ class CheckReport:
     agencies: int = 0  # distinct agencies
     original_bytes: int = 0
     years: tuple[int, ...] = ()
+    schema_version: int = SCHEMA_VERSION  # 1: an old database, upgraded the next time kehoach writes to it
 
     @property
     def ok(self) -> bool:
@@ -466,9 +636,10 @@ def _check(conn: sqlite3.Connection, report: CheckReport, on_submission: Callabl
     if rows != ["ok"]:
         problems.extend(f"cấu trúc tệp SQLite bị hỏng (integrity_check: {r})" for r in rows)
     version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version != SCHEMA_VERSION:
+    report.schema_version = version
+    if version not in READABLE_SCHEMAS:
         problems.append(f"phiên bản cấu trúc cơ sở dữ liệu là {version}, không phải {SCHEMA_VERSION} của kehoach này")
-    for table, expected in _COLUMNS_OF.items():
+    for table, expected in _columns_of(version).items():
         columns = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")]
         if columns != expected:
             problems.append(f'bảng "{table}" ' + ("không có" if not columns else
@@ -540,6 +711,55 @@ def _check(conn: sqlite3.Connection, report: CheckReport, on_submission: Callabl
             f"SELECT submission_id, section FROM sections WHERE section NOT IN ({','.join('?' * len(SECTIONS))}) "
             "ORDER BY submission_id", tuple(SECTIONS)):
         problems.append(f'bản báo cáo số {sid}: phần "{section}" không phải phần của biểu mẫu')
+    if report.schema_version >= 2:
+        _check_reviews(conn, problems)
+
+
+def _check_reviews(conn: sqlite3.Connection, problems: list[str]) -> None:
+    """Review states, arrival dates and the history (schema 2): every version has exactly one ingest event, its
+    state is the one its last event left, each event starts from the state the one before left, and the history
+    is still protected against changes."""
+    triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    if not {"history_no_update", "history_no_delete"} <= triggers:
+        problems.append("lịch sử nhận và duyệt không còn được bảo vệ khỏi sửa, xóa (thiếu trigger của kehoach)")
+    for row_id, agency, year, version, filename, state, note, arrived in conn.execute(
+            "SELECT id, agency, year, version, filename, review_state, review_note, arrived_on FROM submissions "
+            "ORDER BY id").fetchall():
+        label = _label(row_id, agency, year, version, filename)
+        if state not in REVIEW_STATES:
+            problems.append(f'{label}: trạng thái duyệt "{state}" không thuộc danh sách')
+        elif state in NOTE_REQUIRED and not str(note).strip():
+            problems.append(f'{label}: trạng thái duyệt "{state}" không có ghi chú')
+        if arrived is not None and not _is_date(arrived):
+            problems.append(f'{label}: ngày đến "{arrived}" không đọc được')
+    events: dict[int, list[tuple]] = {}
+    for event_id, at, action, sid, state, previous in conn.execute(
+            "SELECT id, at, action, submission_id, state, previous_state FROM history ORDER BY id"):
+        if action not in HISTORY_ACTIONS or state not in REVIEW_STATES:
+            problems.append(f'dòng {event_id} của lịch sử: việc "{action}" hoặc trạng thái "{state}" không hợp lệ')
+        try:
+            dt.datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+        except ValueError:
+            problems.append(f'dòng {event_id} của lịch sử: thời điểm "{at}" không đọc được')
+        events.setdefault(sid, []).append((action, state, previous))
+    for row_id, agency, year, version, filename, state in conn.execute(
+            "SELECT id, agency, year, version, filename, review_state FROM submissions ORDER BY id").fetchall():
+        label = _label(row_id, agency, year, version, filename)
+        mine = events.get(row_id, [])
+        if [a for a, _, _ in mine].count("ingest") != 1 or mine[0][0] != "ingest":
+            problems.append(f"{label}: lịch sử không có đúng một lần nhận (ingest) đứng đầu")
+            continue
+        if any(previous != before for (_, before, _), (_, _, previous) in zip(mine, mine[1:])):
+            problems.append(f"{label}: lịch sử duyệt bị đứt quãng (một lần duyệt không bắt đầu từ trạng thái trước nó)")
+        if mine[-1][1] != state:
+            problems.append(f'{label}: trạng thái duyệt "{state}" không khớp lịch sử (lần ghi cuối: "{mine[-1][1]}")')
+
+
+def _is_date(text: object) -> bool:
+    try:
+        return isinstance(text, str) and dt.date.fromisoformat(text).isoformat() == text
+    except ValueError:
+        return False
 
 
 def _check_readings(conn: sqlite3.Connection, report: CheckReport, reread: Rereader) -> None:
@@ -592,7 +812,7 @@ def _escaped(text: object) -> str:
 # ------------------------------------------------------------------------------------------------ backup archive
 
 ARCHIVE_FORMAT = "kehoach-sao-luu"
-ARCHIVE_VERSION = 1
+ARCHIVE_VERSION = 2  # 2: review states, arrival dates and the history (archives of version 1 still import)
 ARCHIVE_MANIFEST = "kehoach-sao-luu.json"
 ARCHIVE_README = "DOC-TRUOC.txt"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -604,8 +824,9 @@ _PLAN_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,99}")  # as in plan.yaml: a name, ne
 _AGENCY_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 _README_TEXT = """Tệp sao lưu cơ sở dữ liệu báo cáo của kehoach.
 
-kehoach-sao-luu.json: mọi bản báo cáo đã nhận (đơn vị, năm, phiên bản, thời điểm nhận theo giờ UTC, tên tệp, cảnh
-báo, kết quả từng nhiệm vụ, khó khăn, kiến nghị) và mã băm sha256 của tệp gốc.
+kehoach-sao-luu.json: mọi bản báo cáo đã nhận (đơn vị, năm, phiên bản, thời điểm nhận theo giờ UTC, ngày đến, tên
+tệp, cảnh báo, kết quả từng nhiệm vụ, khó khăn, kiến nghị, trạng thái duyệt và ghi chú) với mã băm sha256 của tệp
+gốc, và lịch sử nhận, duyệt (thời điểm, người thực hiện, thay đổi).
 originals/<sha256>.docx: tệp gốc đơn vị gửi, giữ nguyên từng byte; tên tệp là mã băm sha256 của nội dung.
 
 Khôi phục: kehoach import TỆP_SAO_LƯU --db TỆP_CƠ_SỞ_DỮ_LIỆU_MỚI
@@ -659,7 +880,7 @@ def export_archive(db: str | Path, out: str | Path) -> ArchiveSummary:
     try:
         conn.execute("BEGIN")  # one snapshot: an ingest running meanwhile is either wholly in or wholly out
         version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version != SCHEMA_VERSION:
+        if version not in READABLE_SCHEMAS:
             raise StoreError(f'cơ sở dữ liệu "{db}" không phải cơ sở dữ liệu kehoach (hoặc khác phiên bản); hãy chạy '
                              "kehoach check-db")
         records = []
@@ -678,9 +899,10 @@ def export_archive(db: str | Path, out: str | Path) -> ArchiveSummary:
                 "sections": [{"section": r[0], "text": r[1]} for r in conn.execute(
                     "SELECT section, text FROM sections WHERE submission_id = ? ORDER BY rowid", (sid,))],
             })
+        history = _export_reviews(conn, version, records)
         manifest = {
             "format": ARCHIVE_FORMAT, "format_version": ARCHIVE_VERSION, "schema_version": SCHEMA_VERSION,
-            "submissions": records,
+            "submissions": records, "history": history,
         }
         total = 0
         with atomic_output(out) as f, zipfile.ZipFile(f, "w", allowZip64=True) as zf:
@@ -703,6 +925,29 @@ def export_archive(db: str | Path, out: str | Path) -> ArchiveSummary:
     return _summary(records, total)
 
 
+_HISTORY_KEYS = ("id", "at", "user", "action", "submission_id", "state", "previous_state", "note")
+
+
+def _ingest_events(records: list[dict]) -> list[dict]:
+    """The history of submissions stored before kehoach kept one (as the schema 2 upgrade writes it)."""
+    return [dict(zip(_HISTORY_KEYS, (i, rec["received_at"], None, "ingest", rec["id"], REVIEW_STATES[0], None, "")))
+            for i, rec in enumerate(records, 1)]
+
+
+def _export_reviews(conn: sqlite3.Connection, version: int, records: list[dict]) -> list[dict]:
+    """Add each record's review state, note and arrival date; return the history (a schema 1 database: the
+    defaults, as its upgrade would give)."""
+    if version < 2:
+        for rec in records:
+            rec.update(review_state=REVIEW_STATES[0], review_note="", arrived_on=None)
+        return _ingest_events(records)
+    reviews = {r[0]: r[1:] for r in conn.execute("SELECT id, review_state, review_note, arrived_on FROM submissions")}
+    for rec in records:
+        rec.update(zip(("review_state", "review_note", "arrived_on"), reviews[rec["id"]]))
+    return [dict(zip(_HISTORY_KEYS, r)) for r in conn.execute(
+        f"SELECT {', '.join(_HISTORY_KEYS)} FROM history ORDER BY id")]
+
+
 def _bad_archive(archive: Path, what: str) -> StoreError:
     return StoreError(f'tệp sao lưu "{archive}" không dùng được: {what}; hãy dùng đúng tệp do lệnh kehoach export tạo '
                       "ra (không sửa, không giải nén rồi nén lại)")
@@ -714,6 +959,9 @@ _RECORD_TYPES = {"id": int, "plan": str, "plan_version": str, "year": int, "agen
 _ENTRY_TYPES = {"position": int, "task_id": str, "code": str, "role": str, "result": str, "status": (str, type(None)),
                 "status_text": str, "note": str}
 _SECTION_TYPES = {"section": str, "text": str}
+_REVIEW_TYPES = {"review_state": str, "review_note": str, "arrived_on": (str, type(None))}  # archive version 2
+_HISTORY_TYPES = {"id": int, "at": str, "user": (str, type(None)), "action": str, "submission_id": int, "state": str,
+                  "previous_state": (str, type(None)), "note": str}
 
 
 def _typed(item: object, types: dict) -> bool:
@@ -721,7 +969,8 @@ def _typed(item: object, types: dict) -> bool:
         isinstance(item[k], t) and not (t is int and isinstance(item[k], bool)) for k, t in types.items())
 
 
-def _read_manifest(zf: zipfile.ZipFile, archive: Path) -> list[dict]:
+def _read_manifest(zf: zipfile.ZipFile, archive: Path) -> tuple[list[dict], list[dict]]:
+    """The archive's records and history, checked (an archive of version 1 gets the defaults of schema 1)."""
     _check_names(zf, archive)
     try:
         info = zf.getinfo(ARCHIVE_MANIFEST)
@@ -735,16 +984,19 @@ def _read_manifest(zf: zipfile.ZipFile, archive: Path) -> list[dict]:
         raise _bad_archive(archive, f"{ARCHIVE_MANIFEST} bị hỏng ({type(e).__name__})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != ARCHIVE_FORMAT:
         raise _bad_archive(archive, "không phải tệp sao lưu của kehoach")
-    if manifest.get("format_version") != ARCHIVE_VERSION or manifest.get("schema_version") != SCHEMA_VERSION:
+    old = (manifest.get("format_version"), manifest.get("schema_version")) == (1, 1)  # before reviews
+    if not old and (manifest.get("format_version") != ARCHIVE_VERSION
+                    or manifest.get("schema_version") != SCHEMA_VERSION):
         raise _bad_archive(archive, f"tệp do phiên bản kehoach khác tạo (định dạng {manifest.get('format_version')}, "
                                     f"cấu trúc {manifest.get('schema_version')})")
     records = manifest.get("submissions")
     if not isinstance(records, list):
         raise _bad_archive(archive, "danh sách bản báo cáo không đọc được")
     ids, shas, keys = set(), set(), set()
+    record_types = _RECORD_TYPES if old else _RECORD_TYPES | _REVIEW_TYPES
     for i, rec in enumerate(records):
         where = f"bản ghi thứ {i + 1}"
-        if not _typed(rec, _RECORD_TYPES) or not all(_typed(e, _ENTRY_TYPES) for e in rec["entries"]) \
+        if not _typed(rec, record_types) or not all(_typed(e, _ENTRY_TYPES) for e in rec["entries"]) \
                 or not all(_typed(s, _SECTION_TYPES) for s in rec["sections"]) \
                 or not all(isinstance(w, str) for w in rec["warnings"]):
             raise _bad_archive(archive, f"{where} thiếu thông tin hoặc sai kiểu dữ liệu")
@@ -769,7 +1021,37 @@ def _read_manifest(zf: zipfile.ZipFile, archive: Path) -> list[dict]:
     for (plan, year, agency), numbers in sorted(versions.items()):
         if sorted(numbers) != list(range(1, len(numbers) + 1)):
             raise _bad_archive(archive, f"các phiên bản của {agency} năm {year} không liên tục từ 1")
-    return records
+    if old:
+        for rec in records:
+            rec.update(review_state=REVIEW_STATES[0], review_note="", arrived_on=None)
+        return records, _ingest_events(records)
+    return records, _read_history(manifest, records, archive)
+
+
+def _read_history(manifest: dict, records: list[dict], archive: Path) -> list[dict]:
+    """The archive's review states and history, checked as check-db checks the database's."""
+    for i, rec in enumerate(records):
+        if rec["review_state"] not in REVIEW_STATES or rec["arrived_on"] is not None and not _is_date(
+                rec["arrived_on"]) or rec["review_state"] in NOTE_REQUIRED and not rec["review_note"].strip():
+            raise _bad_archive(archive, f"bản ghi thứ {i + 1} có trạng thái duyệt hoặc ngày đến không hợp lệ")
+    history = manifest.get("history")
+    if not isinstance(history, list) or not all(_typed(h, _HISTORY_TYPES) for h in history):
+        raise _bad_archive(archive, "lịch sử nhận và duyệt không đọc được")
+    states = {rec["id"]: rec["review_state"] for rec in records}
+    last: dict[int, str] = {}
+    previous_id = 0
+    for h in history:
+        sid = h["submission_id"]
+        first = sid not in last
+        if h["id"] <= previous_id or sid not in states or h["action"] not in HISTORY_ACTIONS \
+                or h["state"] not in REVIEW_STATES or (h["action"] == "ingest") != first \
+                or (not first and h["previous_state"] != last[sid]):
+            raise _bad_archive(archive, f"dòng {h['id']} của lịch sử nhận và duyệt không hợp lệ")
+        previous_id = h["id"]
+        last[sid] = h["state"]
+    if last != states:
+        raise _bad_archive(archive, "lịch sử nhận và duyệt không khớp trạng thái duyệt của các bản báo cáo")
+    return history
 
 
 def _check_names(zf: zipfile.ZipFile, archive: Path) -> None:
@@ -937,6 +1219,11 @@ def _original(zf: zipfile.ZipFile, archive: Path, rec: dict) -> bytes:
     return data
 
 
+def _import_history(c: sqlite3.Connection, history: list[dict]) -> None:
+    c.executemany(f"INSERT INTO history ({', '.join(_HISTORY_KEYS)}) VALUES ({', '.join('?' * len(_HISTORY_KEYS))})",
+                  [tuple(h[k] for k in _HISTORY_KEYS) for h in history])
+
+
 def import_archive(archive: str | Path, db: str | Path, *, reread: Rereader) -> ArchiveSummary:
     """Restore an `export_archive` zip into a new (or empty) database: the whole archive is verified first (no two
     entries of one name, bounded JSON, sane values, every original against its sha256 and read again through the form
@@ -951,7 +1238,7 @@ def import_archive(archive: str | Path, db: str | Path, *, reread: Rereader) -> 
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError):
         raise _bad_archive(archive, "không đọc được tệp nén") from None
     with zf:
-        records = _read_manifest(zf, archive)
+        records, history = _read_manifest(zf, archive)
         total = _verify_archive(zf, archive, records, reread)  # verify everything before writing
         refuse = StoreError(f'cơ sở dữ liệu "{db}" đã có báo cáo; kehoach không ghi đè dữ liệu đã có: hãy khôi phục '
                             "vào một tệp mới bằng --db TỆP_MỚI")
@@ -970,10 +1257,12 @@ def import_archive(archive: str | Path, db: str | Path, *, reread: Rereader) -> 
                         data = _original(zf, archive, rec)
                         c.execute(
                             "INSERT INTO submissions (id, plan, plan_version, year, agency, version, sha256, "
-                            "received_at, filename, original, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            "received_at, filename, original, warnings, review_state, review_note, arrived_on) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             (rec["id"], rec["plan"], rec["plan_version"], rec["year"], rec["agency"], rec["version"],
                              rec["sha256"], rec["received_at"], rec["filename"], sqlite3.Binary(data),
-                             json.dumps(rec["warnings"], ensure_ascii=False)))
+                             json.dumps(rec["warnings"], ensure_ascii=False), rec["review_state"], rec["review_note"],
+                             rec["arrived_on"]))
                         c.executemany(
                             "INSERT INTO entries (submission_id, position, task_id, code, role, result, status, "
                             "status_text, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -981,6 +1270,7 @@ def import_archive(archive: str | Path, db: str | Path, *, reread: Rereader) -> 
                               e["status_text"], e["note"]) for e in rec["entries"]])
                         c.executemany("INSERT INTO sections (submission_id, section, text) VALUES (?, ?, ?)",
                                       [(rec["id"], s["section"], s["text"]) for s in rec["sections"]])
+                    _import_history(c, history)
                     fault("in-transaction")
                     c.execute("COMMIT")
                 except BaseException:
