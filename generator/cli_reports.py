@@ -1,5 +1,5 @@
-"""CLI commands for returned forms (ingest, status, summary) and the database's safety (check-db, export, import);
-registered on the main `app`.
+"""CLI commands for returned forms (ingest, status, review, show, summary) and the database's safety (check-db,
+export, import); registered on the main `app`.
 
 A thin shell: `formreader` reads, `store` keeps, `summary` consolidates; this module walks folders, prints one line
 per file and turns per-file problems into messages (one bad file never stops the others; a database that cannot be
@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import typer
 from rich.table import Table
 
-from .cli import _friendly, _load, _plan_option, _state, app, err, out
+from .cli import _date, _friendly, _load, _plan_option, _state, app, err, out
 from .display import shown
 from .assignments import report_date
 from .errors import KehoachError
@@ -177,12 +178,19 @@ def _unusable(path: Path) -> str:
 
 def _agency_name(p: Plan, year: int, agency_id: str) -> str:
     """The agency's name as on the year's reporting date (renamed agencies), else as in the registry."""
-    from .timeline import agency_at
+    from .review import agency_name
 
-    reg = p.registry
-    if agency_id in reg.agencies or (agency_id in reg.groups and reg.groups[agency_id].generic):
-        return agency_at(reg, agency_id, report_date(p, year)).name
-    return reg.name_of(agency_id) if agency_id in reg.groups else agency_id
+    return agency_name(p, year, agency_id)
+
+
+def _os_user() -> str:
+    """Who runs the command, for the history ("" when the system cannot tell)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        return ""
 
 
 def _local(received_at: str) -> dt.datetime:
@@ -199,10 +207,26 @@ def ingest(
     plan: Path | None = _plan_option(),
     jobs: int | None = typer.Option(None, "--jobs", min=1, help="Số tiến trình đọc song song khi có nhiều tệp "
                                     "(mặc định: số lõi CPU).", show_default=False),
+    received: str | None = typer.Option(None, "--received", help="Ngày các tệp đến (ngày/tháng/năm, ví dụ ngày trên "
+                                        "thư điện tử); dùng để tính nộp đúng hạn hay muộn (mặc định: hôm nay).",
+                                        show_default=False),
 ):
-    from .formreader import Extraction, interpret_outcome
+    from .formreader import Extraction, Outcome, interpret_outcome
     from .pack import jobs_default
+    from .review import arrival_day, with_file_name_warning, year_problem
     from .store import StoreError
+
+    today = dt.date.today()
+    arrived_on = arrival_day(_date(received, "--received"), today) if received is not None else None
+    user = _os_user()
+
+    def checked(o: Outcome) -> Outcome:  # without --year, only forms of the current reporting year
+        if o.reading is None:
+            return o
+        problem = year_problem(o.reading.year, today) if year is None else None
+        if problem:
+            return Outcome(o.path, o.data, error="rejected", message=problem)
+        return replace(o, reading=with_file_name_warning(for_year(o.reading.year), o.reading, shown(o.path.name)))
 
     files, problems, notes = _collect(paths)
     added = duplicates = done = 0
@@ -220,8 +244,8 @@ def ingest(
         try:
             for extracted in extraction:
                 done += len(extracted)
-                batch = [interpret_outcome(o, p, expected_year=year, plan_for_year=for_year, debug=debug,
-                                           plan_states=for_year.states) for o in extracted]
+                batch = [checked(interpret_outcome(o, p, expected_year=year, plan_for_year=for_year, debug=debug,
+                                                   plan_states=for_year.states)) for o in extracted]
                 for outcome in batch:  # files that could not be read: reported whatever happens to the others
                     if outcome.error:
                         failed += 1
@@ -230,7 +254,8 @@ def ingest(
                 if not readable:
                     continue
                 try:  # one transaction per batch: stored all together, and reported only once stored
-                    results = store.add_many([(o.reading, o.data, shown(o.path.name)) for o in readable])
+                    results = store.add_many([(o.reading, o.data, shown(o.path.name)) for o in readable],
+                                             arrived_on=arrived_on, user=user)
                 except StoreError as e:
                     failed += len(readable)
                     for o in readable:
@@ -248,8 +273,11 @@ def ingest(
                     name = _agency_name(for_year(s.year), s.year, s.agency)
                     if result.duplicate:
                         duplicates += 1
+                        counted = store.counted(s.plan, s.year, s.agency)
+                        hint = "" if counted is not None and counted.id == s.id else (
+                            f"; bản này không phải phiên bản được tính, xem: kehoach show {s.agency} --year {s.year}")
                         out.print(f"Bỏ qua (đã có): {shown(outcome.path)} — {name}, năm {s.year}, phiên bản {s.version} "
-                                  f"(nhận lúc {_local(s.received_at):%H:%M ngày %d/%m/%Y})", markup=False)
+                                  f"(nhận lúc {_local(s.received_at):%H:%M ngày %d/%m/%Y}){hint}", markup=False)
                         continue
                     added += 1
                     lines = [f"Đã nhận: {shown(outcome.path)} — {name}, năm {s.year}, phiên bản {s.version}"]
@@ -274,9 +302,8 @@ def _failure_message(outcome) -> str:
 
 
 def _status_rows(p: Plan, year: int, db: Path | None, today: dt.date):
-    from .assignments import assignments
+    from .review import round_status
 
-    expected = [at.agency for at in assignments(p, year)]
     subs = []
     path: Path | None = _db_path(db)
     if not path.exists():  # nothing received yet: everyone is still to report
@@ -286,21 +313,7 @@ def _status_rows(p: Plan, year: int, db: Path | None, today: dt.date):
     else:
         with _open_store(path, create=False) as store:
             subs = store.submissions(p.id, year)
-    first: dict[str, object] = {}
-    last: dict[str, object] = {}
-    for s in subs:
-        first.setdefault(s.agency, s)
-        last[s.agency] = s
-    due = report_date(p, year)
-    rows = []
-    for agency in expected:
-        s = last.get(agency.id)
-        if s is None:
-            rows.append((agency, "Quá hạn" if today > due else "Chưa nộp", None))
-            continue
-        late = _local(first[agency.id].received_at).date() > due
-        rows.append((agency, "Nộp muộn" if late else "Đã nộp", s))
-    return rows, due, path
+    return round_status(p, year, subs, today), report_date(p, year), path
 
 
 @app.command(help="Xem đơn vị nào đã nộp, chưa nộp, nộp có cảnh báo hoặc nộp muộn báo cáo của một năm.")
@@ -316,30 +329,40 @@ def status(
         now = dt.date.fromisoformat(today) if today else dt.date.today()
     except ValueError:
         raise KehoachError(f'--today "{today}" không phải ngày dạng NĂM-THÁNG-NGÀY (2024-12-15)') from None
-    rows, due, path = _status_rows(p, year, db, now)
+    from .review import state_label
+
+    statuses, due, path = _status_rows(p, year, db, now)
+    rows = [(r.agency, r.state, r.counted) for r in statuses]
     table = Table(title=f"Tình hình nộp báo cáo năm {year} — Kế hoạch số {p.meta.number}", show_edge=False)
     table.add_column("Đơn vị")
     table.add_column("Tình trạng", no_wrap=True)
     table.add_column("Bản", justify="right", no_wrap=True)
+    table.add_column("Duyệt", no_wrap=True)
     table.add_column("Ngày nhận", no_wrap=True)
     table.add_column("Cảnh báo", justify="right", no_wrap=True)
     colours = {"Đã nộp": "green", "Nộp muộn": "yellow", "Quá hạn": "red", "Chưa nộp": None}
-    for agency, state, s in rows:
-        style = "yellow" if s is not None and s.warnings and state == "Đã nộp" else colours[state]
-        table.add_row(agency.name, state, str(s.version) if s else "",
-                      f"{_local(s.received_at):%d/%m/%Y}" if s else "", str(len(s.warnings)) if s else "",
-                      style=style)
+    for r in statuses:
+        s = r.counted
+        style = "yellow" if s is not None and s.warnings and r.state == "Đã nộp" else colours[r.state]
+        table.add_row(r.agency.name, r.state, str(s.version) if s else "", state_label(s.review_state) if s else "",
+                      f"{r.arrived:%d/%m/%Y}" if s else "", str(len(s.warnings)) if s else "", style=style)
     out.print(table)
     done = [r for r in rows if r[2] is not None]
     warned = [r for r in done if r[2].warnings]
     late = [r for r in done if r[1] == "Nộp muộn"]
+    corrections = [r for r in statuses if r.counted is not None and r.counted.review_state == "can-bo-sung"]
     missing = len(rows) - len(done)
     when = "đã quá hạn" if now > due else f"còn {(due - now).days} ngày" if now < due else "hôm nay là hạn cuối"
     out.print(f"Đã nộp {len(done)}/{len(rows)} đơn vị ({len(warned)} có cảnh báo, {len(late)} nộp muộn); "
               f"chưa nộp {missing}. Hạn nộp: {long_date(due)} ({when}).", markup=False)
+    if corrections:
+        out.print(f"Cần bổ sung ({len(corrections)} đơn vị):", markup=False)
+        for r in corrections:
+            out.print(f"  - {r.agency.name} (phiên bản {r.counted.version}): {r.counted.review_note}", markup=False)
     if path is not None:
-        out.print(f"Bản: phiên bản được tính (bản mới nhất); nộp muộn: bản đầu tiên nhận sau hạn; cơ sở dữ liệu: "
-                  f"{path}", markup=False)
+        out.print("Bản: phiên bản được tính (bản mới nhất không bị đặt Không dùng); Duyệt: trạng thái duyệt của bản "
+                  "đó; Ngày nhận: ngày đến (--received) hoặc ngày nhận vào cơ sở dữ liệu; nộp muộn: bản đầu tiên "
+                  f"(trừ bản Không dùng) đến sau hạn; cơ sở dữ liệu: {path}", markup=False)
 
 
 @app.command(help="Viết báo cáo tổng hợp của năm (.docx) và bảng tình trạng (.xlsx) từ các biểu mẫu đã nhận.")
@@ -379,6 +402,105 @@ def summary(
         err.print(f"Chú ý: chưa có đơn vị nào gửi báo cáo năm {year}.", markup=False)
     out.print(f"Đã ghi báo cáo tổng hợp năm {year} ({reported}/{len(expected)} đơn vị đã báo cáo): "
               + ", ".join(str(target / n) for n in files), markup=False)
+
+
+# ---------------------------------------------------------------------------------------------------- review
+
+
+def _year_option(help_text: str):
+    return typer.Option(dt.date.today().year, "--year", help=help_text)
+
+
+@app.command(help="Duyệt một phiên bản báo cáo của đơn vị: da-nhan (đã nhận), can-bo-sung (cần bổ sung, phải có "
+                  "--note), da-duyet (đã duyệt), khong-dung (không dùng: không bao giờ được tính). Mỗi lần duyệt được "
+                  "ghi vào lịch sử.")
+@_friendly
+def review(
+    agency: str = typer.Argument(..., help="Mã đơn vị hoặc tên tệp biểu mẫu của đơn vị (ví dụ so-cong-thuong.docx).",
+                                 show_default=False),
+    year: int = _year_option("Năm báo cáo (mặc định: năm nay)."),
+    version: int = typer.Option(..., "--version", min=1, help="Số phiên bản cần duyệt (xem bằng kehoach show).",
+                                show_default=False),
+    state: str = typer.Option(..., "--state", help="Trạng thái mới: da-nhan, can-bo-sung, da-duyet, khong-dung.",
+                              show_default=False),
+    note: str | None = typer.Option(None, "--note", help="Ghi chú (bắt buộc với can-bo-sung: đơn vị cần bổ sung gì).",
+                                    show_default=False),
+    db: Path | None = _db_option(),
+    plan: Path | None = _plan_option(),
+):
+    from .review import review_version, state_label
+
+    p = _plan_of_year(plan, year)
+    with _open_store(db, create=False) as store:
+        r = review_version(store, p, year, agency, version, state, note, _os_user())
+    which = f"phiên bản {r.submission.version} (tệp {r.submission.filename}) của {r.name} năm {year}"
+    counted = (f"phiên bản được tính: phiên bản {r.counted.version}" if r.counted is not None else
+               "không còn phiên bản nào được tính, đơn vị được coi là chưa nộp")
+    if r.previous_state is None:
+        out.print(f'{which[0].upper()}{which[1:]} đã ở trạng thái "{state_label(r.state)}" với ghi chú này; không thay '
+                  f"đổi gì ({counted}).", markup=False)
+        return
+    out.print(f'Đã chuyển {which} từ "{state_label(r.previous_state)}" sang "{state_label(r.state)}"; {counted}.',
+              markup=False)
+
+
+@app.command(help="Xem mọi phiên bản báo cáo của một đơn vị (trạng thái duyệt, ghi chú, ngày nhận, tệp, cảnh báo), "
+                  "kết quả của phiên bản được tính và lịch sử nhận, duyệt.")
+@_friendly
+def show(
+    agency: str = typer.Argument(..., help="Mã đơn vị hoặc tên tệp biểu mẫu của đơn vị (ví dụ so-cong-thuong.docx).",
+                                 show_default=False),
+    year: int = _year_option("Năm báo cáo (mặc định: năm nay)."),
+    db: Path | None = _db_option(),
+    plan: Path | None = _plan_option(),
+):
+    from .formreader import SECTIONS
+    from .review import ROLE_LABELS, agency_record, describe, state_label, who
+
+    p = _plan_of_year(plan, year)
+    with _open_store(db, create=False) as store:
+        record = agency_record(store, p, year, agency)
+    lines = [f"{record.name} — báo cáo năm {year}, Kế hoạch số {p.meta.number}"]
+    if not record.versions:
+        other = ""
+        if record.other_years:
+            last = record.other_years[-1]
+            other = (f" (đã có báo cáo năm {', '.join(map(str, record.other_years))}: xem bằng kehoach show "
+                     f"{record.agency} --year {last})")
+        out.print("\n".join(lines + [f"Chưa nhận báo cáo năm {year} của đơn vị này{other}."]), markup=False)
+        return
+    counted = record.counted
+    lines.append(f"Phiên bản được tính: {counted.version} ({state_label(counted.review_state)})" if counted else
+                 "Không có phiên bản nào được tính (mọi phiên bản đều Không dùng): đơn vị được coi là chưa nộp.")
+    for s in record.versions:
+        mark = " (được tính)" if counted is not None and s.id == counted.id else ""
+        lines += ["", f"Phiên bản {s.version}{mark} — {state_label(s.review_state)}"]
+        if s.review_note:
+            lines.append(f"    Ghi chú duyệt: {s.review_note}")
+        lines.append(f"    Tệp: {s.filename}")
+        arrived = f"; ngày đến (--received): {dt.date.fromisoformat(s.arrived_on):%d/%m/%Y}" if s.arrived_on else ""
+        lines.append(f"    Nhận lúc: {_local(s.received_at):%H:%M ngày %d/%m/%Y}{arrived}")
+        lines += [f"    Cảnh báo: {w}" for w in s.warnings] or ["    Không có cảnh báo."]
+    if counted is not None:
+        lines += ["", f"Kết quả của phiên bản {counted.version}:"]
+        for e in counted.entries:
+            if e.is_empty:
+                continue
+            shown = e.status or (f'"{e.status_text}" (không thuộc danh sách)' if e.status_text else "")
+            lines.append(f"    {e.code} ({ROLE_LABELS.get(e.role, e.role)}) — {shown or 'chưa chọn tình trạng'}")
+            lines += [f"        {line}" for line in e.result.split("\n") if line]
+            if e.note:
+                lines.append(f"        Ghi chú: {e.note}")
+        empty = [e.code for e in counted.entries if e.is_empty]
+        if empty:
+            lines.append(f"    Chưa điền ({len(empty)} nhiệm vụ): {', '.join(empty)}")
+        for name, title in SECTIONS.items():
+            text = counted.sections.get(name, "")
+            lines.append(f"    {title}:{'' if text else ' (không ghi)'}")
+            lines += [f"        {line}" for line in text.split("\n") if line]
+    lines += ["", "Lịch sử:"]
+    lines += [f"    {_local(e.at):%d/%m/%Y %H:%M:%S} — {who(e)} — {describe(e)}" for e in record.events]
+    out.file.write("\n".join(lines) + "\n")
 
 
 # ---------------------------------------------------------------------------------------------------- safety
@@ -436,6 +558,12 @@ def check_db(db: Path | None = _db_option(), plan: list[Path] | None = _plans_op
     out.print(f"Cơ sở dữ liệu {path} không có lỗi: {_counted(report.submissions, report.agencies, report.years)}, "
               f"mọi tệp gốc ({_size(report.original_bytes)}) khớp mã băm sha256 và khi đọc lại cho đúng dữ liệu đã "
               "lưu; đã kiểm tra ở chế độ chỉ đọc, không thay đổi gì.", markup=False)
+    from .store import SCHEMA_VERSION
+
+    if report.schema_version < SCHEMA_VERSION:
+        out.print(f"Chú ý: cơ sở dữ liệu có cấu trúc cũ (phiên bản {report.schema_version}, chưa có trạng thái duyệt "
+                  "và lịch sử); kehoach tự nâng cấp khi nhận hoặc duyệt báo cáo lần tới, mọi báo cáo đã có được giữ "
+                  "nguyên.", markup=False)
 
 
 @app.command(help="Sao lưu toàn bộ cơ sở dữ liệu báo cáo (mọi bản báo cáo, tệp gốc, mã băm) vào một tệp .zip.")
