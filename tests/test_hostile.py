@@ -152,7 +152,7 @@ def test_each_hostile_file_is_refused_quickly(hostile, plan_2024, key):
 def test_hostile_files_with_a_good_one(hostile, good, tmp_path):
     bad = [path for path, _ in hostile.values()]
     start = time.monotonic()
-    r = kehoach("ingest", *map(str, bad), str(good), "--db", "bc.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2024", *map(str, bad), str(good), "--db", "bc.sqlite3", cwd=tmp_path)
     assert time.monotonic() - start < 30
     assert r.returncode == 1
     assert "Traceback" not in r.stderr + r.stdout
@@ -167,7 +167,7 @@ def test_hostile_files_with_a_good_one(hostile, good, tmp_path):
     with sqlite3.connect(db) as c:
         before = "\n".join(c.iterdump())
         assert c.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1
-    r = kehoach("ingest", *map(str, bad), "--db", "bc.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2024", *map(str, bad), "--db", "bc.sqlite3", cwd=tmp_path)
     assert r.returncode == 1 and r.stderr.count("Lỗi: ") == len(bad)
     with sqlite3.connect(db) as c:
         assert "\n".join(c.iterdump()) == before  # the bad files changed nothing

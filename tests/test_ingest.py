@@ -209,15 +209,15 @@ def test_ingest_resubmission_and_idempotence(plan_2024, forms_2024, tmp_path):
                fill_form(forms_2024[SCT], {"nv14": Fill(result=["Bản đầu"], status="Đang thực hiện")}))
     v2 = write(tmp_path / "in2", "so-cong-thuong.docx",
                fill_form(forms_2024[SCT], {"nv14": Fill(result=["Bản sửa"], status="Hoàn thành")}))
-    r = kehoach("ingest", str(v1), "--db", "bc.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2024", str(v1), "--db", "bc.sqlite3", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert f"Đã nhận: {v1} — Sở Công Thương, năm 2024, phiên bản 1" in r.stdout
     assert "    Cảnh báo: chưa điền kết quả thực hiện: I.1" in r.stdout
-    r = kehoach("ingest", str(v2), "--db", "bc.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2024", str(v2), "--db", "bc.sqlite3", cwd=tmp_path)
     assert r.returncode == 0 and "phiên bản 2" in r.stdout
     db = tmp_path / "bc.sqlite3"
     before = dump(db)
-    r = kehoach("ingest", str(v1), str(v2), "--db", "bc.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2024", str(v1), str(v2), "--db", "bc.sqlite3", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("Bỏ qua (đã có):") == 2 and "phiên bản 1" in r.stdout and "phiên bản 2" in r.stdout
     assert dump(db) == before
@@ -235,12 +235,12 @@ def test_ingest_bad_identity_does_not_stop_the_others(plan_2024, forms_2024, tmp
     good2 = write(folder, "sct.docx", forms_2024[SCT])
     (folder / "~$sct.docx").write_bytes(b"Word lock file")  # skipped: Word's owner file while the form is open
     (folder / "ghi-chu.txt").write_text("không phải biểu mẫu")  # skipped: not a Word file
-    r = kehoach("ingest", str(folder), "--db", "bc.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2024", str(folder), "--db", "bc.sqlite3", cwd=tmp_path)
     assert r.returncode == 1
     assert "Traceback" not in r.stderr
     assert f"Lỗi: {other_plan}: biểu mẫu thuộc kế hoạch \"ha-noi-99\"" in r.stderr
     assert f"Lỗi: {unknown}: đơn vị \"so-khong-ton-tai\"" in r.stderr
-    assert f"Lỗi: {old_year}: biểu mẫu ghi năm báo cáo 2019" in r.stderr
+    assert f"Lỗi: {old_year}: biểu mẫu là báo cáo năm 2019, không phải năm 2024 đang nhận" in r.stderr
     assert f"Đã nhận: {good} — Ủy ban nhân dân thành phố Nha Trang" in r.stdout
     assert f"Đã nhận: {good2} — Sở Công Thương" in r.stdout
     assert "~$" not in r.stdout + r.stderr and "ghi-chu" not in r.stdout + r.stderr
@@ -266,7 +266,7 @@ def test_concurrent_ingests_number_versions_once(plan_2024, forms_2024, tmp_path
     files = [write(tmp_path / f"n{i}", "sct.docx", fill_form(forms_2024[SCT], {"nv14": Fill(result=[f"Bản {i}"])}))
              for i in range(3)]
     env = {k: v for k, v in os.environ.items() if k != "KEHOACH_DB"}
-    procs = [subprocess.Popen([sys.executable, "-m", "generator", "ingest", str(f), "--db", "bc.sqlite3"], cwd=tmp_path,
+    procs = [subprocess.Popen([sys.executable, "-m", "generator", "ingest", "--year", "2024", str(f), "--db", "bc.sqlite3"], cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) for f in files]
     outputs = [p.communicate(timeout=120) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], outputs
@@ -278,12 +278,12 @@ def test_concurrent_ingests_number_versions_once(plan_2024, forms_2024, tmp_path
 
 def test_default_database_location_and_env(plan_2024, forms_2024, tmp_path):
     form = write(tmp_path, "sct.docx", forms_2024[SCT])
-    r = kehoach("ingest", "sct.docx", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2024", "sct.docx", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "kehoach-data" / "bao-cao.sqlite3").is_file()
     assert "kehoach-data/bao-cao.sqlite3" in r.stdout
     assert not (tmp_path / "output").exists()
-    r = kehoach("ingest", str(form), "--db", "output/bc.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2024", str(form), "--db", "output/bc.sqlite3", cwd=tmp_path)
     assert r.returncode == 1 and "output/" in r.stderr
 
     import os
@@ -291,7 +291,7 @@ def test_default_database_location_and_env(plan_2024, forms_2024, tmp_path):
     import sys
 
     env = dict(os.environ, KEHOACH_DB=str(tmp_path / "rieng" / "bc.sqlite3"))
-    r = subprocess.run([sys.executable, "-m", "generator", "ingest", "sct.docx"], cwd=tmp_path, env=env,
+    r = subprocess.run([sys.executable, "-m", "generator", "ingest", "--year", "2024", "sct.docx"], cwd=tmp_path, env=env,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "rieng" / "bc.sqlite3").is_file() and "Đã nhận: sct.docx" in r.stdout

@@ -58,9 +58,9 @@ def _contents(db: Path) -> list[tuple]:
 
 
 def test_pooled_ingest_stores_and_reports_what_a_single_process_does(returned, tmp_path):
-    one = kehoach("ingest", str(returned / "a"), str(returned / "b"), "--db", "one.sqlite3", "--jobs", "1",
+    one = kehoach("ingest", "--year", "2024", str(returned / "a"), str(returned / "b"), "--db", "one.sqlite3", "--jobs", "1",
                   cwd=tmp_path)
-    two = kehoach("ingest", str(returned / "a"), str(returned / "b"), "--db", "two.sqlite3", "--jobs", "2",
+    two = kehoach("ingest", "--year", "2024", str(returned / "a"), str(returned / "b"), "--db", "two.sqlite3", "--jobs", "2",
                   cwd=tmp_path)
     assert one.returncode == two.returncode == 1  # the broken file
     assert one.stdout.replace("one.sqlite3", "two.sqlite3") == two.stdout  # same lines, same order
@@ -70,7 +70,7 @@ def test_pooled_ingest_stores_and_reports_what_a_single_process_does(returned, t
     assert _contents(tmp_path / "one.sqlite3") == _contents(tmp_path / "two.sqlite3")
     versions = {(agency, version) for agency, version, *_ in _contents(tmp_path / "two.sqlite3")}
     assert ("so-cong-thuong", 2) in versions  # round b is the second version
-    again = kehoach("ingest", str(returned / "a"), str(returned / "b"), "--db", "two.sqlite3", cwd=tmp_path)
+    again = kehoach("ingest", "--year", "2024", str(returned / "a"), str(returned / "b"), "--db", "two.sqlite3", cwd=tmp_path)
     assert f"Đã nhận 0 tệp mới, {files - 1} tệp đã có, 1 lỗi" in again.stdout
 
 
@@ -78,13 +78,13 @@ def test_a_batch_is_stored_whole_or_not_at_all(returned, tmp_path):
     """Killed while storing the second batch: the first batch (BATCH files, the broken one among them) remains."""
     files = len(list(returned.rglob("*.docx")))
     assert BATCH < files < 2 * BATCH
-    r = kehoach("ingest", str(returned / "a"), str(returned / "b"), "--db", "bc.sqlite3", "--jobs", "2",
+    r = kehoach("ingest", "--year", "2024", str(returned / "a"), str(returned / "b"), "--db", "bc.sqlite3", "--jobs", "2",
                 cwd=tmp_path, fault=f"kill:in-transaction:{BATCH + 2}")
     assert r.returncode == -signal.SIGKILL
     with sqlite3.connect(f"file:{tmp_path / 'bc.sqlite3'}?mode=ro", uri=True) as c:
         assert c.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == BATCH - 1
     assert check_database(tmp_path / "bc.sqlite3").ok
-    r = kehoach("ingest", str(returned / "a"), str(returned / "b"), "--db", "bc.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2024", str(returned / "a"), str(returned / "b"), "--db", "bc.sqlite3", cwd=tmp_path)
     assert f"Đã nhận {files - BATCH} tệp mới, {BATCH - 1} tệp đã có, 1 lỗi" in r.stdout
 
 
@@ -120,7 +120,7 @@ def test_a_plan_error_found_while_the_workers_read_stops_everything(returned, tm
     plan = plan_copy
     with open(plan / "tasks.yaml", "a", encoding="utf-8") as f:
         f.write("\n  - id: [không đóng ngoặc\n")
-    r = kehoach("ingest", str(returned / "a"), str(returned / "b"), "--plan", str(plan), "--db", "bc.sqlite3",
+    r = kehoach("ingest", "--year", "2024", str(returned / "a"), str(returned / "b"), "--plan", str(plan), "--db", "bc.sqlite3",
                 "--jobs", "2", cwd=tmp_path)
     assert r.returncode != 0 and "Traceback" not in r.stderr
     assert "tasks.yaml:" in r.stderr and "Đã nhận" not in r.stdout
@@ -130,7 +130,7 @@ def test_a_plan_error_found_while_the_workers_read_stops_everything(returned, tm
 
 def test_ctrl_c_while_the_workers_read_leaves_a_sound_database_and_no_worker(returned, tmp_path):
     marker = str(tmp_path / "bc.sqlite3")
-    proc = subprocess.Popen([sys.executable, "-m", "generator", "ingest", str(returned / "a"), str(returned / "b"),
+    proc = subprocess.Popen([sys.executable, "-m", "generator", "ingest", "--year", "2024", str(returned / "a"), str(returned / "b"),
                              "--db", marker, "--jobs", "2"], cwd=tmp_path, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
@@ -146,7 +146,7 @@ def test_ctrl_c_while_the_workers_read_leaves_a_sound_database_and_no_worker(ret
         pytest.skip("the ingest finished before Ctrl+C")
     assert "Đã dừng theo yêu cầu (Ctrl+C)" in err
     assert check_database(Path(marker)).ok
-    again = kehoach("ingest", str(returned / "a"), str(returned / "b"), "--db", marker, cwd=tmp_path)
+    again = kehoach("ingest", "--year", "2024", str(returned / "a"), str(returned / "b"), "--db", marker, cwd=tmp_path)
     files = len(list(returned.rglob("*.docx")))
     added, existing = map(int, re.search(r"Đã nhận (\d+) tệp mới, (\d+) tệp đã có, 1 lỗi", again.stdout).groups())
     assert added + existing == files - 1

@@ -76,7 +76,7 @@ def test_store_uses_wal_and_a_busy_timeout(tmp_path):
 
 
 def test_two_ingests_at_once_both_land(batch, tmp_path):
-    procs = [subprocess.Popen([sys.executable, "-m", "generator", "ingest", str(batch / v), "--db", "bc.sqlite3"],
+    procs = [subprocess.Popen([sys.executable, "-m", "generator", "ingest", "--year", "2024", str(batch / v), "--db", "bc.sqlite3"],
                               cwd=tmp_path, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for v in ("a", "b")]
     outputs = [p.communicate(timeout=180) for p in procs]
@@ -104,7 +104,7 @@ def small_batch(batch, tmp_path_factory) -> Path:
 def test_kill_during_ingest_leaves_a_consistent_database(small_batch, tmp_path, how):
     db = tmp_path / "bc.sqlite3"
     total = len(list(small_batch.iterdir()))
-    args = [sys.executable, "-m", "generator", "ingest", str(small_batch), "--db", "bc.sqlite3"]
+    args = [sys.executable, "-m", "generator", "ingest", "--year", "2024", str(small_batch), "--db", "bc.sqlite3"]
     if how == "timing":
         proc = subprocess.Popen(args, cwd=tmp_path, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
@@ -115,7 +115,7 @@ def test_kill_during_ingest_leaves_a_consistent_database(small_batch, tmp_path, 
         stored = count(db)
         assert 5 <= stored < total
     else:
-        r = kehoach("ingest", str(small_batch), "--db", "bc.sqlite3", cwd=tmp_path, fault=f"kill:{how}")
+        r = kehoach("ingest", "--year", "2024", str(small_batch), "--db", "bc.sqlite3", cwd=tmp_path, fault=f"kill:{how}")
         assert r.returncode == -signal.SIGKILL
         stored = int(how.split(":")[1]) - 1  # the killed transaction left no trace
         assert count(db) == stored
@@ -124,7 +124,7 @@ def test_kill_during_ingest_leaves_a_consistent_database(small_batch, tmp_path, 
     assert r.returncode == 0, r.stderr
     assert f"{stored} bản báo cáo" in r.stdout and "không có lỗi" in r.stdout
     assert files_hash(db) == before  # check-db changed nothing, not even the WAL of the killed process
-    r = kehoach("ingest", str(small_batch), "--db", "bc.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2024", str(small_batch), "--db", "bc.sqlite3", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert f"Đã nhận {total - stored} tệp mới, {stored} tệp đã có, 0 lỗi" in r.stdout
     assert check_database(db).ok
@@ -136,7 +136,7 @@ def test_kill_during_ingest_leaves_a_consistent_database(small_batch, tmp_path, 
 @pytest.fixture(scope="module")
 def filled_db(batch, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("db")
-    r = kehoach("ingest", str(batch / "a" / "so-cong-thuong.docx"), str(batch / "b" / "so-cong-thuong.docx"),
+    r = kehoach("ingest", "--year", "2024", str(batch / "a" / "so-cong-thuong.docx"), str(batch / "b" / "so-cong-thuong.docx"),
                 str(batch / "a" / "ubnd-thanh-pho-nha-trang.docx"), str(batch / "a" / "so-tai-chinh.docx"),
                 "--db", "bc.sqlite3", cwd=folder)
     assert r.returncode == 0, r.stderr
@@ -372,7 +372,7 @@ def test_busy_database_stops_the_ingest_with_one_sentence(plan_2024, forms_2024,
     holder = sqlite3.connect(db, isolation_level=None)
     holder.execute("BEGIN EXCLUSIVE")  # another process keeps the database busy
     try:
-        result = CliRunner().invoke(app, ["ingest", *(str(tmp_path / f"f{i}.docx") for i in range(3)),
+        result = CliRunner().invoke(app, ["ingest", "--year", "2024", *(str(tmp_path / f"f{i}.docx") for i in range(3)),
                                           "--db", str(db)])
     finally:
         holder.execute("ROLLBACK")

@@ -66,7 +66,7 @@ def run_round_trip(forms: dict[str, bytes], tmp: Path) -> Summary:
     inbox.mkdir(parents=True)
     for agency, data in forms.items():
         (inbox / f"{agency}.docx").write_bytes(data)
-    r = kehoach("ingest", str(inbox), "--db", "bc.sqlite3", cwd=tmp)
+    r = kehoach("ingest", "--year", "2024", str(inbox), "--db", "bc.sqlite3", cwd=tmp)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.count("Đã nhận: ") == len(forms)
     r = kehoach("summary", "--year", "2024", "--db", "bc.sqlite3", cwd=tmp)
