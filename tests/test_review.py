@@ -59,16 +59,25 @@ def summary_text(tmp: Path, db: str = "bc.sqlite3") -> str:
     return "\n".join(p.text for p in docx.Document(tmp / "tong-hop" / "bao-cao-tong-hop.docx").paragraphs)
 
 
-@pytest.fixture
-def wrong_file_round(forms_2024, tmp_path):
+@pytest.fixture(scope="module")
+def wrong_file_db(forms_2024, tmp_path_factory):
     """Sở Công Thương's real report (version 1), then a file named so-du-lich.docx carrying Sở Công Thương's identity
-    (Sở Du lịch sent the blank form it got by mistake): version 2."""
-    real = write(tmp_path / "dot-1", "so-cong-thuong.docx",
+    (Sở Du lịch sent the blank form it got by mistake): version 2. Ingested once; each test gets a copy."""
+    tmp = tmp_path_factory.mktemp("wrong-file")
+    real = write(tmp / "dot-1", "so-cong-thuong.docx",
                  fill_form(forms_2024[SCT], {"nv14": Fill(result=[REAL], status="Hoàn thành")}))
-    wrong = write(tmp_path / "dot-2", "so-du-lich.docx", forms_2024[SCT])
-    ok(kehoach("ingest", str(real), "--year", "2024", "--received", "10/12/2024", "--db", "bc.sqlite3", cwd=tmp_path))
-    r = kehoach("ingest", str(wrong), "--year", "2024", "--received", "12/12/2024", "--db", "bc.sqlite3",
-                cwd=tmp_path)
+    wrong = write(tmp / "dot-2", "so-du-lich.docx", forms_2024[SCT])
+    ok(kehoach("ingest", str(real), "--year", "2024", "--received", "10/12/2024", "--db", "bc.sqlite3", cwd=tmp))
+    r = kehoach("ingest", str(wrong), "--year", "2024", "--received", "12/12/2024", "--db", "bc.sqlite3", cwd=tmp)
+    return tmp / "bc.sqlite3", r
+
+
+@pytest.fixture
+def wrong_file_round(wrong_file_db, tmp_path):
+    db, r = wrong_file_db
+    for companion in ("", "-wal"):
+        if Path(f"{db}{companion}").exists():
+            (tmp_path / f"bc.sqlite3{companion}").write_bytes(Path(f"{db}{companion}").read_bytes())
     return tmp_path, r
 
 
@@ -300,26 +309,35 @@ def test_old_database_still_works(plan_2024, forms_2024, tmp_path):
     v2 = fill_form(forms_2024[SCT], {"nv14": Fill(result=["Bản gửi lại"], status="Đang thực hiện")})
     old_database(tmp_path / "cu.sqlite3", plan_2024, [(v1, "so-cong-thuong.docx", "2024-12-10T12:00:00Z"),
                                                       (v2, "so-cong-thuong.docx", "2024-12-20T12:00:00Z")])
-    # read-only commands first: the old file is checked and backed up as it is
-    assert "không có lỗi" in ok(kehoach("check-db", "--db", "cu.sqlite3", cwd=tmp_path))
+    # read-only commands first: the old file is checked and backed up as it is, not changed
+    before = (tmp_path / "cu.sqlite3").read_bytes()
+    checked = " ".join(ok(kehoach("check-db", "--db", "cu.sqlite3", cwd=tmp_path)).split())
+    assert "không có lỗi: 2 bản báo cáo của 1 đơn vị (năm 2024)" in checked
+    assert "Chú ý: cơ sở dữ liệu có cấu trúc cũ (phiên bản 1, chưa có trạng thái duyệt và lịch sử)" in checked
     ok(kehoach("export", "--db", "cu.sqlite3", "--out", "cu.zip", cwd=tmp_path))
+    assert (tmp_path / "cu.sqlite3").read_bytes() == before
     ok(kehoach("import", "cu.zip", "--db", "moi.sqlite3", cwd=tmp_path))
-    for db in ("cu.sqlite3", "moi.sqlite3"):
-        table = rows(ok(kehoach("status", "--year", "2024", "--db", db, "--today", "2025-01-05", cwd=tmp_path)))
-        assert table["Sở Công Thương"][1:5] == ["Đã nộp", "2", "Đã nhận", "20/12/2024"]
-        ok(kehoach("review", SCT, "--year", "2024", "--version", "2", "--state", "khong-dung", "--note", "bản nháp",
-                   "--db", db, cwd=tmp_path))
-        assert REAL in summary_text(tmp_path, db)
-        lines = [line.strip() for line in ok(kehoach("show", SCT, "--year", "2024", "--db", db,
-                                                     cwd=tmp_path)).splitlines()]
-        history = lines[lines.index("Lịch sử:") + 1:]
-        first = dt.datetime(2024, 12, 10, 12, tzinfo=dt.timezone.utc).astimezone()
-        assert history[0] == (f"{first:%d/%m/%Y %H:%M:%S} — (không rõ: nhận trước khi kehoach ghi lịch sử) — nhận "
-                              "phiên bản 1 (tệp so-cong-thuong.docx), 2 cảnh báo")
-        assert history[2].endswith(f'{getpass.getuser()} — phiên bản 2: "Đã nhận" → "Không dùng"; ghi chú: bản nháp')
-        assert "không có lỗi" in ok(kehoach("check-db", "--db", db, cwd=tmp_path))
-        v3 = write(tmp_path / "v3", "so-cong-thuong.docx", forms_2024[SCT])
-        assert "phiên bản 3" in ok(kehoach("ingest", str(v3), "--year", "2024", "--db", db, cwd=tmp_path))
+    first = dt.datetime(2024, 12, 10, 12, tzinfo=dt.timezone.utc).astimezone()
+    unknown = (f"{first:%d/%m/%Y %H:%M:%S} — (không rõ: nhận trước khi kehoach ghi lịch sử) — nhận phiên bản 1 (tệp "
+               "so-cong-thuong.docx), 2 cảnh báo")
+    lines = [line.strip() for line in ok(kehoach("show", SCT, "--year", "2024", "--db", "moi.sqlite3",
+                                                 cwd=tmp_path)).splitlines()]
+    assert lines[lines.index("Lịch sử:") + 1] == unknown  # restored from the old database's backup
+
+    db = "cu.sqlite3"  # the old file itself, upgraded by the first command that opens it
+    table = rows(ok(kehoach("status", "--year", "2024", "--db", db, "--today", "2025-01-05", cwd=tmp_path)))
+    assert table["Sở Công Thương"][1:5] == ["Đã nộp", "2", "Đã nhận", "20/12/2024"]
+    ok(kehoach("review", SCT, "--year", "2024", "--version", "2", "--state", "khong-dung", "--note", "bản nháp",
+               "--db", db, cwd=tmp_path))
+    assert REAL in summary_text(tmp_path, db)
+    lines = [line.strip() for line in ok(kehoach("show", SCT, "--year", "2024", "--db", db,
+                                                 cwd=tmp_path)).splitlines()]
+    history = lines[lines.index("Lịch sử:") + 1:]
+    assert history[0] == unknown
+    assert history[2].endswith(f'{getpass.getuser()} — phiên bản 2: "Đã nhận" → "Không dùng"; ghi chú: bản nháp')
+    assert "không có lỗi" in ok(kehoach("check-db", "--db", db, cwd=tmp_path))
+    v3 = write(tmp_path / "v3", "so-cong-thuong.docx", forms_2024[SCT])
+    assert "phiên bản 3" in ok(kehoach("ingest", str(v3), "--year", "2024", "--db", db, cwd=tmp_path))
 
 
 def test_backup_made_before_reviews_still_imports(wrong_file_round):
