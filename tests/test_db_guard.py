@@ -59,7 +59,7 @@ def received(forms_2024, tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("received")
     for agency in (SCT, NHA_TRANG):
         (folder / f"{agency}.docx").write_bytes(forms_2024[agency])
-    r = kehoach("ingest", str(folder), "--db", "bao-cao.sqlite3", cwd=folder)
+    r = kehoach("ingest", "--year", "2024", str(folder), "--db", "bao-cao.sqlite3", cwd=folder)
     assert r.returncode == 0, r.stderr
     return folder / "bao-cao.sqlite3"
 
@@ -110,7 +110,8 @@ def test_appendix_out_never_overwrites_or_creates_a_companion_file(office):
     try:
         reader.execute("PRAGMA journal_mode = WAL")
         reader.execute("PRAGMA wal_autocheckpoint = 0")
-        reader.execute("PRAGMA user_version = 1")  # a committed write that stays in the -wal while open
+        version = reader.execute("PRAGMA user_version").fetchone()[0]
+        reader.execute(f"PRAGMA user_version = {version}")  # a committed write that stays in the -wal while open
         wal = db.with_name(db.name + "-wal")
         assert wal.stat().st_size > 0
         wal_digest = sha(wal)
@@ -235,7 +236,7 @@ def test_ingest_db_inside_a_pack_folder_is_refused_from_any_folder(office, tmp_p
         (elsewhere / "lien-ket").symlink_to(office / PACK)
     elif spelling == "symlinked-file":  # a link to where the database would be created
         (elsewhere / "bao-cao.sqlite3").symlink_to(target)
-    r = kehoach("ingest", "sct.docx", "--db", db, cwd=elsewhere)
+    r = kehoach("ingest", "--year", "2024", "sct.docx", "--db", db, cwd=elsewhere)
     one_sentence(r, f'không đặt cơ sở dữ liệu "{db}" trong thư mục "{office / PACK}": đó là',
                  "thư mục bộ biểu mẫu do kehoach pack tạo (có manifest.json)", "hãy dùng mặc định "
                  "kehoach-data/bao-cao.sqlite3 hoặc một đường dẫn khác bằng --db")
@@ -264,8 +265,8 @@ def test_import_db_inside_a_pack_or_summary_folder_is_refused(office, tmp_path, 
 # ------------------------------------------------------------------------------------------------ point 6: paths
 
 
-@pytest.mark.parametrize("command", [("ingest", "sct.docx"), ("status", "--year", "2024"), ("check-db",),
-                                     ("export", "--out", "sao-luu.zip"), ("summary", "--year", "2024")])
+@pytest.mark.parametrize("command", [("ingest", "--year", "2024", "sct.docx"), ("status", "--year", "2024"),
+                                     ("check-db",), ("export", "--out", "sao-luu.zip"), ("summary", "--year", "2024")])
 def test_symlink_loop_as_db_is_one_sentence(tmp_path, forms_2024, command):
     (tmp_path / "sct.docx").write_bytes(forms_2024[SCT])
     (tmp_path / "vong-a").symlink_to("vong-b")
@@ -308,6 +309,6 @@ def test_a_clerks_own_tong_hop_file_does_not_block_a_database_beside_it(tmp_path
     (tmp_path / "cong-van.docx").write_bytes(b"van ban")
     (tmp_path / "manifest.json").write_text('{"name": "ung-dung-khac"}')
     (tmp_path / "sct.docx").write_bytes(forms_2024[SCT])
-    r = kehoach("ingest", "sct.docx", "--db", "du-lieu/bao-cao.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2024", "sct.docx", "--db", "du-lieu/bao-cao.sqlite3", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert check_database(tmp_path / "du-lieu" / "bao-cao.sqlite3").submissions == 1
