@@ -115,7 +115,7 @@ def summary_files(forms_2024, tmp_path_factory) -> dict[str, bytes]:
     for agency, (tasks, sections) in FILLS.items():
         (inbox / f"{agency}.docx").write_bytes(fill_form(forms_2024[agency], tasks, sections))
     (inbox / "ubnd-huyen-dien-khanh.docx").write_bytes(forms_2024["ubnd-huyen-dien-khanh"])
-    r = kehoach("ingest", str(inbox), "--db", "bc.sqlite3", cwd=tmp)
+    r = kehoach("ingest", "--year", "2024", str(inbox), "--db", "bc.sqlite3", cwd=tmp)
     assert r.returncode == 0, r.stdout + r.stderr
     r = kehoach("summary", "--year", "2024", "--db", "bc.sqlite3", cwd=tmp)
     assert r.returncode == 0, r.stdout + r.stderr
