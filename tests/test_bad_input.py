@@ -32,7 +32,7 @@ def test_a_file_name_that_is_not_utf8_never_stops_the_others(plan_2024, forms_20
         f.write(forms_2024["so-y-te"])
     with open(bytes_folder + b"/hong\xfe.docx", "wb") as f:  # a broken file under such a name
         f.write(b"PK\x03\x04 not really a zip")
-    r = kehoach("ingest", "nhan", "--db", "bc.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2024", "nhan", "--db", "bc.sqlite3", cwd=tmp_path)
     assert "Traceback" not in r.stderr and "không mong đợi" not in r.stderr, r.stderr
     assert r.returncode == 1  # README: 1 when at least one file could not be received
     assert "Đã nhận: nhan/so-cong-thuong.docx — Sở Công Thương, năm 2024, phiên bản 1" in r.stdout
@@ -51,7 +51,7 @@ def test_a_name_with_a_line_break_cannot_forge_an_output_line(forms_2024, tmp_pa
     folder.mkdir()
     (folder / "a\nĐã nhận: gia.docx — Sở Tài chính, năm 2024, phiên bản 1.docx").write_bytes(forms_2024[SCT])
     (folder / "b\rLỗi: x\x1b[2K.docx").write_bytes(b"not a form")
-    r = kehoach("ingest", "nhan", "--db", "bc.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2024", "nhan", "--db", "bc.sqlite3", cwd=tmp_path)
     assert r.returncode == 1
     out_lines, err_lines = r.stdout.split("\n"), r.stderr.split("\n")
     assert not any(line.startswith("Đã nhận: gia.docx") for line in out_lines), r.stdout

@@ -49,9 +49,9 @@ def test_form_claiming_another_agency_is_refused_and_the_real_report_still_count
     forged = write(tmp_path / "in2", "so-tai-chinh-gia.docx",
                    set_property(fill_form(forms_2024[SCT], {"nv14": Fill(result=["Giả mạo"], status="Hoàn thành")}),
                                 "kehoach.agency", STC))
-    r = kehoach("ingest", str(real), "--db", "bc.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2024", str(real), "--db", "bc.sqlite3", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
-    r = kehoach("ingest", str(forged), "--db", "bc.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2024", str(forged), "--db", "bc.sqlite3", cwd=tmp_path)
     assert r.returncode == 1, r.stdout
     assert "Traceback" not in r.stderr and "Đã nhận:" not in r.stdout
     line = refusal(r.stderr, forged)
@@ -77,13 +77,13 @@ def test_form_claiming_another_agency_is_refused_and_the_real_report_still_count
 def test_forged_agency_with_an_unknown_plan_version_is_refused_too(plan_2024, forms_2024, tmp_path):
     forged = set_property(set_property(forms_2024[SCT], "kehoach.agency", STC), "kehoach.plan_version", "000000000000")
     path = write(tmp_path, "gia.docx", forged)
-    r = kehoach("ingest", str(path), "--db", "bc.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2024", str(path), "--db", "bc.sqlite3", cwd=tmp_path)
     assert r.returncode == 1
     line = refusal(r.stderr, path)
     assert "không phải nhiệm vụ giao cho Sở Tài chính năm 2024" in line and "II.11" in line, line
     # the honest form of an unknown data version is still accepted, with the warning
     honest = write(tmp_path, "sct.docx", set_property(forms_2024[SCT], "kehoach.plan_version", "000000000000"))
-    r = kehoach("ingest", str(honest), "--db", "bc.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2024", str(honest), "--db", "bc.sqlite3", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "Cảnh báo: biểu mẫu tạo từ phiên bản dữ liệu kế hoạch 000000000000" in r.stdout
 
@@ -99,7 +99,7 @@ def test_deleted_row_is_still_a_warning(plan_2024, forms_2024, tmp_path):
         raise AssertionError("no row of nv14")
 
     path = write(tmp_path, "sct.docx", edit_document(forms_2024[SCT], drop_row))
-    r = kehoach("ingest", str(path), "--db", "bc.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2024", str(path), "--db", "bc.sqlite3", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert f"Đã nhận: {path} — Sở Công Thương, năm 2024, phiên bản 1" in r.stdout
     assert "    Cảnh báo: thiếu dòng của nhiệm vụ được giao: II.11" in r.stdout
@@ -133,7 +133,7 @@ def test_form_generated_before_an_amendment_is_compared_with_its_own_version(pla
 
     sct = (tmp_path / "pack" / f"{SCT}.docx").read_bytes()
     form = write(tmp_path / "in", "sct.docx", fill_form(sct, {"nv14": Fill(result=["Đã tập huấn"], status="Hoàn thành")}))
-    r = kehoach("ingest", str(form), "--plan", str(plan_copy), "--db", "bc.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2025", str(form), "--plan", str(plan_copy), "--db", "bc.sqlite3", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert f"Đã nhận: {form} — Sở Công Thương, năm 2025, phiên bản 1" in r.stdout
     assert f"Cảnh báo: biểu mẫu tạo từ phiên bản dữ liệu kế hoạch {before.version}" in r.stdout
@@ -143,7 +143,7 @@ def test_form_generated_before_an_amendment_is_compared_with_its_own_version(pla
 
     # the same old form claiming to be Sở Tài chính's is still refused: compared with the version it claims
     forged = write(tmp_path / "in", "stc.docx", set_property(sct, "kehoach.agency", STC))
-    r = kehoach("ingest", str(forged), "--plan", str(plan_copy), "--db", "bc.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2025", str(forged), "--plan", str(plan_copy), "--db", "bc.sqlite3", cwd=tmp_path)
     assert r.returncode == 1, r.stdout
     line = refusal(r.stderr, forged)
     assert "không phải nhiệm vụ giao cho Sở Tài chính năm 2025" in line, line
