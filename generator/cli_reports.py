@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import replace
 from pathlib import Path
 
 import typer
@@ -213,7 +212,7 @@ def ingest(
 ):
     from .formreader import Extraction, Outcome, interpret_outcome
     from .pack import jobs_default
-    from .review import arrival_day, with_file_name_warning, year_problem
+    from .review import arrival_day, file_name_warnings, year_problem
     from .store import StoreError
 
     today = dt.date.today()
@@ -224,9 +223,7 @@ def ingest(
         if o.reading is None:
             return o
         problem = year_problem(o.reading.year, today) if year is None else None
-        if problem:
-            return Outcome(o.path, o.data, error="rejected", message=problem)
-        return replace(o, reading=with_file_name_warning(for_year(o.reading.year), o.reading, shown(o.path.name)))
+        return Outcome(o.path, o.data, error="rejected", message=problem) if problem else o
 
     files, problems, notes = _collect(paths)
     added = duplicates = done = 0
@@ -254,8 +251,10 @@ def ingest(
                 if not readable:
                     continue
                 try:  # one transaction per batch: stored all together, and reported only once stored
-                    results = store.add_many([(o.reading, o.data, shown(o.path.name)) for o in readable],
-                                             arrived_on=arrived_on, user=user)
+                    results = store.add_many(
+                        [(o.reading, o.data, shown(o.path.name),
+                          file_name_warnings(for_year(o.reading.year), o.reading, shown(o.path.name)))
+                         for o in readable], arrived_on=arrived_on, user=user)
                 except StoreError as e:
                     failed += len(readable)
                     for o in readable:
@@ -281,7 +280,7 @@ def ingest(
                         continue
                     added += 1
                     lines = [f"Đã nhận: {shown(outcome.path)} — {name}, năm {s.year}, phiên bản {s.version}"]
-                    lines += [f"    Cảnh báo: {shown(w)}" for w in s.warnings]
+                    lines += [f"    Cảnh báo: {shown(w)}" for w in s.all_warnings]
                     out.file.write("\n".join(lines) + "\n")  # plain lines: thousands of files, no markup needed
         finally:
             if store is not None:
@@ -343,12 +342,12 @@ def status(
     colours = {"Đã nộp": "green", "Nộp muộn": "yellow", "Quá hạn": "red", "Chưa nộp": None}
     for r in statuses:
         s = r.counted
-        style = "yellow" if s is not None and s.warnings and r.state == "Đã nộp" else colours[r.state]
+        style = "yellow" if s is not None and s.all_warnings and r.state == "Đã nộp" else colours[r.state]
         table.add_row(r.agency.name, r.state, str(s.version) if s else "", state_label(s.review_state) if s else "",
-                      f"{r.arrived:%d/%m/%Y}" if s else "", str(len(s.warnings)) if s else "", style=style)
+                      f"{r.arrived:%d/%m/%Y}" if s else "", str(len(s.all_warnings)) if s else "", style=style)
     out.print(table)
     done = [r for r in rows if r[2] is not None]
-    warned = [r for r in done if r[2].warnings]
+    warned = [r for r in done if r[2].all_warnings]
     late = [r for r in done if r[1] == "Nộp muộn"]
     corrections = [r for r in statuses if r.counted is not None and r.counted.review_state == "can-bo-sung"]
     missing = len(rows) - len(done)
@@ -476,30 +475,30 @@ def show(
         mark = " (được tính)" if counted is not None and s.id == counted.id else ""
         lines += ["", f"Phiên bản {s.version}{mark} — {state_label(s.review_state)}"]
         if s.review_note:
-            lines.append(f"    Ghi chú duyệt: {s.review_note}")
-        lines.append(f"    Tệp: {s.filename}")
+            lines.append(f"    Ghi chú duyệt: {shown(s.review_note)}")
+        lines.append(f"    Tệp: {shown(s.filename)}")
         arrived = f"; ngày đến (--received): {dt.date.fromisoformat(s.arrived_on):%d/%m/%Y}" if s.arrived_on else ""
         lines.append(f"    Nhận lúc: {_local(s.received_at):%H:%M ngày %d/%m/%Y}{arrived}")
-        lines += [f"    Cảnh báo: {w}" for w in s.warnings] or ["    Không có cảnh báo."]
+        lines += [f"    Cảnh báo: {shown(w)}" for w in s.all_warnings] or ["    Không có cảnh báo."]
     if counted is not None:
         lines += ["", f"Kết quả của phiên bản {counted.version}:"]
         for e in counted.entries:
             if e.is_empty:
                 continue
-            shown = e.status or (f'"{e.status_text}" (không thuộc danh sách)' if e.status_text else "")
-            lines.append(f"    {e.code} ({ROLE_LABELS.get(e.role, e.role)}) — {shown or 'chưa chọn tình trạng'}")
-            lines += [f"        {line}" for line in e.result.split("\n") if line]
+            status = e.status or (f'"{shown(e.status_text)}" (không thuộc danh sách)' if e.status_text else "")
+            lines.append(f"    {e.code} ({ROLE_LABELS.get(e.role, e.role)}) — {status or 'chưa chọn tình trạng'}")
+            lines += [f"        {shown(line)}" for line in e.result.split("\n") if line]
             if e.note:
-                lines.append(f"        Ghi chú: {e.note}")
+                lines.append(f"        Ghi chú: {shown(e.note)}")
         empty = [e.code for e in counted.entries if e.is_empty]
         if empty:
             lines.append(f"    Chưa điền ({len(empty)} nhiệm vụ): {', '.join(empty)}")
         for name, title in SECTIONS.items():
             text = counted.sections.get(name, "")
             lines.append(f"    {title}:{'' if text else ' (không ghi)'}")
-            lines += [f"        {line}" for line in text.split("\n") if line]
+            lines += [f"        {shown(line)}" for line in text.split("\n") if line]
     lines += ["", "Lịch sử:"]
-    lines += [f"    {_local(e.at):%d/%m/%Y %H:%M:%S} — {who(e)} — {describe(e)}" for e in record.events]
+    lines += [f"    {_local(e.at):%d/%m/%Y %H:%M:%S} — {shown(who(e))} — {shown(describe(e))}" for e in record.events]
     out.file.write("\n".join(lines) + "\n")
 
 

@@ -8,7 +8,8 @@
   (`Store.events`), with its time, who did it and what changed.
 * Warnings that point at a wrong file are added when a version is stored: its file name is another agency's form
   name (`file_name_warning`); it has fewer filled tasks than the version counted until then, or the same content
-  (`comparison_warnings`).
+  (`comparison_warnings`). They depend on the moment of ingest, so they are kept apart from the form reader's own
+  (`Submission.ingest_warnings`; `all_warnings` gives both), which a re-reading of the original must reproduce.
 * When a report arrived (`arrival_date`: the day given with `ingest --received`, else the ingest day) decides
   lateness (`round_status`); a form of another year than the current reporting year needs `--year`
   (`year_problem`).
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from .assignments import assignments, report_date
@@ -74,10 +75,10 @@ def file_name_warning(plan: Plan, reading: FormReading, filename: str) -> str | 
             f"biểu mẫu là của {agency_name(plan, reading.year, reading.agency)}: có thể đơn vị đã gửi nhầm tệp")
 
 
-def with_file_name_warning(plan: Plan, reading: FormReading, filename: str) -> FormReading:
-    """The reading with `file_name_warning` first among its warnings (when there is one)."""
+def file_name_warnings(plan: Plan, reading: FormReading, filename: str) -> tuple[str, ...]:
+    """`file_name_warning` as the warnings to store with the version (`Store.add_many`'s fourth item)."""
     warning = file_name_warning(plan, reading, filename)
-    return replace(reading, warnings=(warning, *reading.warnings)) if warning else reading
+    return (warning,) if warning else ()
 
 
 def filled_tasks(entries: tuple[Entry, ...]) -> int:

@@ -108,6 +108,9 @@ _SCHEMA_REVIEWS = (
     "ALTER TABLE submissions ADD COLUMN review_state TEXT NOT NULL DEFAULT 'da-nhan'",
     "ALTER TABLE submissions ADD COLUMN review_note TEXT NOT NULL DEFAULT ''",
     "ALTER TABLE submissions ADD COLUMN arrived_on TEXT",  # the date the file arrived (ingest --received), or NULL
+    # warnings of the moment of ingest (the file's name, the version counted then), apart from `warnings`: those are
+    # the form reader's alone and must be what a re-reading of the original gives (reread.py)
+    "ALTER TABLE submissions ADD COLUMN ingest_warnings TEXT NOT NULL DEFAULT '[]'",
     """CREATE TABLE history (
     id             INTEGER PRIMARY KEY,
     at             TEXT    NOT NULL,  -- UTC, ISO 8601
@@ -221,10 +224,16 @@ class Submission:
     review_state: str = "da-nhan"  # one of REVIEW_STATES
     review_note: str = ""
     arrived_on: str | None = None  # YYYY-MM-DD: when the file arrived (ingest --received); None: not given
+    ingest_warnings: tuple[str, ...] = ()  # pointing at a wrong file, found when it was ingested (review.py)
 
     @property
     def received(self) -> dt.datetime:
         return dt.datetime.fromisoformat(self.received_at.replace("Z", "+00:00"))
+
+    @property
+    def all_warnings(self) -> tuple[str, ...]:
+        """What the clerk is told about this version: the wrong-file warnings first, then the form reader's."""
+        return self.ingest_warnings + self.warnings
 
 
 @dataclass(frozen=True)
@@ -344,12 +353,13 @@ class Store:
 
     def add_many(self, items: list[tuple[FormReading, bytes, str]], received_at: str | None = None, *,
                  arrived_on: str | None = None, user: str = "") -> list[Added]:
-        """Store submissions (reading, original bytes, file name) in one transaction: all or none of them, with one
-        flush to disk for the lot instead of one per file. The same file (sha256) twice is a no-op.
+        """Store submissions (reading, original bytes, file name[, warnings of its name]) in one transaction: all or
+        none of them, with one flush to disk for the lot instead of one per file. The same file (sha256) twice is a
+        no-op.
 
         `arrived_on` (YYYY-MM-DD): the day the files arrived, kept beside the ingest time; `user`: who ingests, for
-        the history. Each new version gets the warnings that point at a wrong file (compared with the version
-        counted until then, `review.comparison_warnings`) before the reading's own."""
+        the history. Each new version's `ingest_warnings`: those that point at a wrong file, compared with the
+        version counted until then (`review.comparison_warnings`), then the item's own (`review.file_name_warning`)."""
         try:
             return self._add_many(items, received_at, arrived_on, user)
         except sqlite3.Error as e:
@@ -360,8 +370,8 @@ class Store:
         c = self.conn
         c.execute("BEGIN IMMEDIATE")
         try:
-            added = [self._insert(reading, original, filename, received_at or utc_now(), arrived_on, user)
-                     for reading, original, filename in items]
+            added = [self._insert(reading, original, filename, received_at or utc_now(), arrived_on, user, tuple(more))
+                     for reading, original, filename, *more in items]
             c.execute("COMMIT")
         except BaseException:
             if c.in_transaction:
@@ -370,7 +380,7 @@ class Store:
         return added
 
     def _insert(self, reading: FormReading, original: bytes, filename: str, received_at: str,
-                arrived_on: str | None = None, user: str = "") -> Added:
+                arrived_on: str | None = None, user: str = "", named: tuple[tuple[str, ...], ...] = ()) -> Added:
         from .review import comparison_warnings
 
         c = self.conn
@@ -383,13 +393,13 @@ class Store:
             (reading.plan, reading.year, reading.agency),
         ).fetchone()[0]
         counted = self.counted(reading.plan, reading.year, reading.agency)
-        all_warnings = (*comparison_warnings(reading, counted), *reading.warnings)
-        warnings = json.dumps(list(all_warnings), ensure_ascii=False)
+        ingest_warnings = (*comparison_warnings(reading, counted), *(w for more in named for w in more))
+        warnings = json.dumps(list(reading.warnings), ensure_ascii=False)
         cur = c.execute(
             "INSERT INTO submissions (plan, plan_version, year, agency, version, sha256, received_at, filename, "
-            "original, warnings, arrived_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "original, warnings, arrived_on, ingest_warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (reading.plan, reading.plan_version, reading.year, reading.agency, version, sha, received_at, filename,
-             sqlite3.Binary(original), warnings, arrived_on),
+             sqlite3.Binary(original), warnings, arrived_on, json.dumps(list(ingest_warnings), ensure_ascii=False)),
         )
         sid = cur.lastrowid
         c.executemany(
@@ -405,8 +415,8 @@ class Store:
         fault("in-transaction")  # test hook: a kill here must leave no trace of this transaction
         # what was just written, as `get` would read it back (without reading it back)
         submission = Submission(sid, reading.plan, reading.plan_version, reading.year, reading.agency, version, sha,
-                                received_at, filename, all_warnings, tuple(reading.entries), dict(sections),
-                                arrived_on=arrived_on)
+                                received_at, filename, tuple(reading.warnings), tuple(reading.entries),
+                                dict(sections), arrived_on=arrived_on, ingest_warnings=ingest_warnings)
         return Added(submission, duplicate=False)
 
     def _record(self, submission_id: int, at: str, user: str | None, action: str, state: str,
@@ -447,7 +457,7 @@ class Store:
     # ------------------------------------------------------------------------------------------------ reading
 
     _COLUMNS = ("id, plan, plan_version, year, agency, version, sha256, received_at, filename, warnings, review_state, "
-                "review_note, arrived_on")
+                "review_note, arrived_on, ingest_warnings")
 
     def _submission(self, row: tuple, full: bool = True) -> Submission:
         sid = row[0]
@@ -463,7 +473,8 @@ class Store:
             sections = dict(self.conn.execute(
                 "SELECT section, text FROM sections WHERE submission_id = ? ORDER BY section", (sid,)).fetchall())
         return Submission(*row[:9], warnings=tuple(json.loads(row[9])), entries=entries, sections=sections,
-                          review_state=row[10], review_note=row[11], arrived_on=row[12])
+                          review_state=row[10], review_note=row[11], arrived_on=row[12],
+                          ingest_warnings=tuple(json.loads(row[13])))
 
     @_sql
     def get(self, submission_id: int) -> Submission:
@@ -525,7 +536,7 @@ class Store:
         """The history of one agency's versions for a plan and year, oldest first."""
         rows = self.conn.execute(
             "SELECT h.id, h.at, h.user, h.action, h.submission_id, s.version, s.filename, h.state, h.previous_state, "
-            "h.note, json_array_length(s.warnings) FROM history h JOIN submissions s ON s.id = h.submission_id "
+            "h.note, json_array_length(s.warnings) + json_array_length(s.ingest_warnings) FROM history h JOIN submissions s ON s.id = h.submission_id "
             "WHERE s.plan = ? AND s.year = ? AND s.agency = ? ORDER BY h.id", (plan, year, agency)).fetchall()
         return [Event(*r) for r in rows]
 
@@ -573,7 +584,7 @@ _COLUMNS_OF = {
 _SHA = re.compile(r"[0-9a-f]{64}")
 ROLES = ("lead", "partner", "expired", "")
 _REVIEW_COLUMNS_OF = {  # added by schema 2
-    "submissions": ["review_state", "review_note", "arrived_on"],
+    "submissions": ["review_state", "review_note", "arrived_on", "ingest_warnings"],
     "history": ["id", "at", "user", "action", "submission_id", "state", "previous_state", "note"],
 }
 READABLE_SCHEMAS = (1, SCHEMA_VERSION)  # 1: before reviews; read as it is by check-db and export
@@ -722,9 +733,9 @@ def _check_reviews(conn: sqlite3.Connection, problems: list[str]) -> None:
     triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     if not {"history_no_update", "history_no_delete"} <= triggers:
         problems.append("lịch sử nhận và duyệt không còn được bảo vệ khỏi sửa, xóa (thiếu trigger của kehoach)")
-    for row_id, agency, year, version, filename, state, note, arrived in conn.execute(
-            "SELECT id, agency, year, version, filename, review_state, review_note, arrived_on FROM submissions "
-            "ORDER BY id").fetchall():
+    for row_id, agency, year, version, filename, state, note, arrived, warned in conn.execute(
+            "SELECT id, agency, year, version, filename, review_state, review_note, arrived_on, ingest_warnings "
+            "FROM submissions ORDER BY id").fetchall():
         label = _label(row_id, agency, year, version, filename)
         if state not in REVIEW_STATES:
             problems.append(f'{label}: trạng thái duyệt "{state}" không thuộc danh sách')
@@ -732,6 +743,13 @@ def _check_reviews(conn: sqlite3.Connection, problems: list[str]) -> None:
             problems.append(f'{label}: trạng thái duyệt "{state}" không có ghi chú')
         if arrived is not None and not _is_date(arrived):
             problems.append(f'{label}: ngày đến "{arrived}" không đọc được')
+        try:
+            listed = json.loads(warned)
+            ok = isinstance(listed, list) and all(isinstance(w, str) for w in listed)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            problems.append(f"{label}: danh sách cảnh báo lúc nhận không đọc được")
     events: dict[int, list[tuple]] = {}
     for event_id, at, action, sid, state, previous in conn.execute(
             "SELECT id, at, action, submission_id, state, previous_state FROM history ORDER BY id"):
@@ -939,11 +957,13 @@ def _export_reviews(conn: sqlite3.Connection, version: int, records: list[dict])
     defaults, as its upgrade would give)."""
     if version < 2:
         for rec in records:
-            rec.update(review_state=REVIEW_STATES[0], review_note="", arrived_on=None)
+            rec.update(review_state=REVIEW_STATES[0], review_note="", arrived_on=None, ingest_warnings=[])
         return _ingest_events(records)
-    reviews = {r[0]: r[1:] for r in conn.execute("SELECT id, review_state, review_note, arrived_on FROM submissions")}
+    reviews = {r[0]: r[1:] for r in conn.execute(
+        "SELECT id, review_state, review_note, arrived_on, ingest_warnings FROM submissions")}
     for rec in records:
-        rec.update(zip(("review_state", "review_note", "arrived_on"), reviews[rec["id"]]))
+        state, note, arrived, warned = reviews[rec["id"]]
+        rec.update(review_state=state, review_note=note, arrived_on=arrived, ingest_warnings=json.loads(warned))
     return [dict(zip(_HISTORY_KEYS, r)) for r in conn.execute(
         f"SELECT {', '.join(_HISTORY_KEYS)} FROM history ORDER BY id")]
 
@@ -959,7 +979,8 @@ _RECORD_TYPES = {"id": int, "plan": str, "plan_version": str, "year": int, "agen
 _ENTRY_TYPES = {"position": int, "task_id": str, "code": str, "role": str, "result": str, "status": (str, type(None)),
                 "status_text": str, "note": str}
 _SECTION_TYPES = {"section": str, "text": str}
-_REVIEW_TYPES = {"review_state": str, "review_note": str, "arrived_on": (str, type(None))}  # archive version 2
+_REVIEW_TYPES = {"review_state": str, "review_note": str, "arrived_on": (str, type(None)),  # archive version 2
+                 "ingest_warnings": list}
 _HISTORY_TYPES = {"id": int, "at": str, "user": (str, type(None)), "action": str, "submission_id": int, "state": str,
                   "previous_state": (str, type(None)), "note": str}
 
@@ -1023,7 +1044,7 @@ def _read_manifest(zf: zipfile.ZipFile, archive: Path) -> tuple[list[dict], list
             raise _bad_archive(archive, f"các phiên bản của {agency} năm {year} không liên tục từ 1")
     if old:
         for rec in records:
-            rec.update(review_state=REVIEW_STATES[0], review_note="", arrived_on=None)
+            rec.update(review_state=REVIEW_STATES[0], review_note="", arrived_on=None, ingest_warnings=[])
         return records, _ingest_events(records)
     return records, _read_history(manifest, records, archive)
 
@@ -1032,7 +1053,8 @@ def _read_history(manifest: dict, records: list[dict], archive: Path) -> list[di
     """The archive's review states and history, checked as check-db checks the database's."""
     for i, rec in enumerate(records):
         if rec["review_state"] not in REVIEW_STATES or rec["arrived_on"] is not None and not _is_date(
-                rec["arrived_on"]) or rec["review_state"] in NOTE_REQUIRED and not rec["review_note"].strip():
+                rec["arrived_on"]) or rec["review_state"] in NOTE_REQUIRED and not rec["review_note"].strip() \
+                or not all(isinstance(w, str) for w in rec["ingest_warnings"]):
             raise _bad_archive(archive, f"bản ghi thứ {i + 1} có trạng thái duyệt hoặc ngày đến không hợp lệ")
     history = manifest.get("history")
     if not isinstance(history, list) or not all(_typed(h, _HISTORY_TYPES) for h in history):
@@ -1257,12 +1279,12 @@ def import_archive(archive: str | Path, db: str | Path, *, reread: Rereader) -> 
                         data = _original(zf, archive, rec)
                         c.execute(
                             "INSERT INTO submissions (id, plan, plan_version, year, agency, version, sha256, "
-                            "received_at, filename, original, warnings, review_state, review_note, arrived_on) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            "received_at, filename, original, warnings, review_state, review_note, arrived_on, "
+                            "ingest_warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             (rec["id"], rec["plan"], rec["plan_version"], rec["year"], rec["agency"], rec["version"],
                              rec["sha256"], rec["received_at"], rec["filename"], sqlite3.Binary(data),
                              json.dumps(rec["warnings"], ensure_ascii=False), rec["review_state"], rec["review_note"],
-                             rec["arrived_on"]))
+                             rec["arrived_on"], json.dumps(rec["ingest_warnings"], ensure_ascii=False)))
                         c.executemany(
                             "INSERT INTO entries (submission_id, position, task_id, code, role, result, status, "
                             "status_text, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -42,7 +42,7 @@ def filled(forms_2024, plan_2024, tmp_path_factory) -> Path:
 def backup(filled, tmp_path_factory) -> Path:
     """A real backup: the three forms ingested (in this order: ids 1, 2, 3) and exported with the CLI."""
     folder = tmp_path_factory.mktemp("sao-luu")
-    r = kehoach("ingest", *(str(filled / f"{a}.docx") for a in AGENCIES), "--db", "bc.sqlite3", cwd=folder)
+    r = kehoach("ingest", "--year", "2024", *(str(filled / f"{a}.docx") for a in AGENCIES), "--db", "bc.sqlite3", cwd=folder)
     assert r.returncode == 0, r.stderr
     r = kehoach("export", "--db", "bc.sqlite3", "--out", "sao-luu.zip", cwd=folder)
     assert r.returncode == 0, r.stderr
@@ -281,7 +281,7 @@ def test_a_form_with_duplicate_entries_is_refused(filled, tmp_path, part):
     bad.write_bytes(duplicated(data, part, forged))
     with pytest.raises(FormRejected, match="hai phần cùng tên"):
         extract(bad.read_bytes())
-    r = kehoach("ingest", str(bad), "--db", "bc.sqlite3", cwd=tmp_path)
+    r = kehoach("ingest", "--year", "2024", str(bad), "--db", "bc.sqlite3", cwd=tmp_path)
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert f"Lỗi: {bad}: " in r.stderr and "hai phần cùng tên" in r.stderr, r.stderr
     assert "Đã nhận 0 tệp mới, 0 tệp đã có, 1 lỗi" in r.stdout
