@@ -393,8 +393,8 @@ def _usage_sentence(e: Exception) -> str:
     param = getattr(e, "param", None)
     name = "/".join(getattr(param, "opts", None) or []) or getattr(param, "name", None) or ""
     if isinstance(e, ce.MissingParameter):
-        what = {"paths": "tệp hoặc thư mục cần nhận", "archive": "tệp sao lưu cần khôi phục"}.get(
-            getattr(param, "name", ""), name)
+        what = {"paths": "tệp hoặc thư mục cần nhận", "archive": "tệp sao lưu cần khôi phục",
+                "agency": "đơn vị (mã đơn vị hoặc tên tệp biểu mẫu)"}.get(getattr(param, "name", ""), name)
         return f"thiếu {what or 'một giá trị bắt buộc'} cho lệnh {command}; {help_hint}"
     if isinstance(e, ce.BadParameter):
         value = re.search(r"['\"](.*?)['\"] (?:is not|does not)|input_value=['\"]?([^'\",)]*)", message)

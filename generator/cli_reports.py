@@ -416,7 +416,7 @@ def _year_option(help_text: str):
 @_friendly
 def review(
     agency: str = typer.Argument(..., help="Mã đơn vị hoặc tên tệp biểu mẫu của đơn vị (ví dụ so-cong-thuong.docx).",
-                                 show_default=False),
+                                 show_default=False, metavar="ĐƠN_VỊ"),
     year: int = _year_option("Năm báo cáo (mặc định: năm nay)."),
     version: int = typer.Option(..., "--version", min=1, help="Số phiên bản cần duyệt (xem bằng kehoach show).",
                                 show_default=False),
@@ -448,7 +448,7 @@ def review(
 @_friendly
 def show(
     agency: str = typer.Argument(..., help="Mã đơn vị hoặc tên tệp biểu mẫu của đơn vị (ví dụ so-cong-thuong.docx).",
-                                 show_default=False),
+                                 show_default=False, metavar="ĐƠN_VỊ"),
     year: int = _year_option("Năm báo cáo (mặc định: năm nay)."),
     db: Path | None = _db_option(),
     plan: Path | None = _plan_option(),

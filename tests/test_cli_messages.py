@@ -29,7 +29,7 @@ ENGLISH = (
     "Missing argument", "Missing parameter", "Missing command", "Invalid value", "Try '", "for help",
     "Got unexpected extra argument", "requires an argument", "does not take a value", "takes", "is not a valid",
     "is not one of", "does not exist", "Input should be", "Aborted!", "Choose from", "[OPTIONS]", "COMMAND",
-    "[ARGS]", "<int", "<str>", "<path>", "list[Path]", "range>", "x>=", "paths...", "archive",
+    "[ARGS]", "<int", "<str>", "<path>", "list[Path]", "range>", "x>=", "paths...", "archive", "] agency",
 )
 
 
@@ -123,6 +123,8 @@ def test_the_help_of_every_command_is_vietnamese():
     ingest = pages["ingest"].output
     assert "Đối số:" in ingest and "kehoach ingest [TÙY_CHỌN] TỆP_HOẶC_THƯ_MỤC..." in ingest
     assert "[bắt buộc]" in " ".join(ingest.split())
+    for command in ("review", "show"):
+        assert f"kehoach {command} [TÙY_CHỌN] ĐƠN_VỊ" in pages[command].output, pages[command].output
 
 
 def test_help_and_usage_errors_on_the_command_line_are_vietnamese(tmp_path):
@@ -131,6 +133,7 @@ def test_help_and_usage_errors_on_the_command_line_are_vietnamese(tmp_path):
     cases = {
         ("pack", "--bogus"): 'lệnh kehoach pack không có tùy chọn "--bogus"',
         ("ingest",): "thiếu tệp hoặc thư mục cần nhận cho lệnh kehoach ingest",
+        ("show",): "thiếu đơn vị (mã đơn vị hoặc tên tệp biểu mẫu) cho lệnh kehoach show",
         ("diff", "--from"): 'tùy chọn "--from" cần một giá trị',
         ("pack", "--year", "hai-nghin"): 'giá trị "hai-nghin" của --year không hợp lệ, cần số nguyên',
         ("--debug",): "thiếu tên lệnh sau kehoach; các lệnh là:",
