@@ -117,9 +117,6 @@ def _distribute(plan: Plan, year: int) -> Distribution:
         status = task.timeframe.status(year)
         if status == "future":
             continue
-        if task.timeframe.kind == "unknown":
-            warnings.append(f'Nhiệm vụ {task.code}: không hiểu thời gian hoàn thành "{task.timeframe.text}"; nhiệm vụ '
-                            "được đưa vào biểu mẫu mọi năm.")
         roles = task_roles(plan, task, when, reached)
         if not any(r.role == "lead" for r in roles.values()):
             warnings.append(f"Nhiệm vụ {task.code} không còn đơn vị chủ trì nào tồn tại vào {when:%d/%m/%Y}.")

@@ -68,6 +68,21 @@ def _plan_option() -> Path | None:
     return typer.Option(None, "--plan", help=PLAN_HELP, show_default=False)
 
 
+REGISTRY_HELP = ("Danh mục đơn vị của tỉnh: một tệp .yaml, hoặc thư mục chứa tệp <tên>.yaml (mặc định: tên ghi ở "
+                 '"registry" trong plan.yaml, tìm trong thư mục registries cạnh thư mục kế hoạch, rồi trong dữ liệu '
+                 "có sẵn của kehoach).")
+
+
+def _registry_option() -> Path | None:
+    return typer.Option(None, "--registry", help=REGISTRY_HELP, show_default=False)
+
+
+def _plan_warnings(p: Plan) -> None:
+    """What the plan's files say that does not refuse the plan (file:line), as `validate` and `pack` print it."""
+    for warning in p.warnings:
+        err.print(f"Cảnh báo: {warning}", markup=False)
+
+
 def _shown_path(name: object) -> str:
     """A path as the clerk knows it: kehoach's hidden staging and temporary names replaced by the real target."""
     text = str(name)
@@ -196,12 +211,12 @@ def _plan_dir(plan_dir: Path | None) -> Path:
         return paths.default_plan_dir()
     if not plan_dir.is_dir():
         raise KehoachError(f'không tìm thấy thư mục kế hoạch "{plan_dir}"; hãy kiểm tra đường dẫn --plan (thư mục chứa '
-                           "plan.yaml, agencies.yaml, tasks.yaml)")
+                           "plan.yaml và tasks.yaml)")
     return plan_dir
 
 
-def _load(plan_dir: Path | None, as_of: dt.date | None = None) -> Plan:
-    return load_plan(_plan_dir(plan_dir), as_of)
+def _load(plan_dir: Path | None, as_of: dt.date | None = None, registry: Path | None = None) -> Plan:
+    return load_plan(_plan_dir(plan_dir), as_of, registry=registry)
 
 
 def _date(text: str | None, option: str) -> dt.date:
@@ -227,13 +242,13 @@ def validate(
     plan: Path | None = _plan_option(),
     template: Path | None = typer.Option(
         None, "--template", help="Mẫu biểu mẫu .docx cần kiểm tra (mặc định: templates/bao-cao-don-vi.docx)."),
+    registry: Path | None = _registry_option(),
 ):
     from .docxform import check_template
 
     plan_dir = _plan_dir(plan)
-    p = _load(plan)
-    for warning in p.warnings:
-        err.print(f"Cảnh báo: {warning}", markup=False)
+    p = _load(plan, registry=registry)
+    _plan_warnings(p)
     out.print(
         f"Kế hoạch {p.meta.number} hợp lệ: {len(p.groups)} nhóm, {len(p.tasks)} nhiệm vụ, "
         f"{len(p.registry.agencies)} đơn vị, {len(p.registry.groups)} nhóm đơn vị.",
@@ -241,7 +256,7 @@ def validate(
     )
     year = max(p.meta.date.year, dt.date.today().year)
     checked = check_template(template or paths.templates_dir() / "bao-cao-don-vi.docx",
-                             load_plan(plan_dir, report_year=year), year)
+                             load_plan(plan_dir, report_year=year, registry=registry), year)
     out.print(f"Mẫu {checked.name} hợp lệ: {checked.tags} thẻ, đã thử tạo biểu mẫu năm {year} của "
               f"{', '.join(checked.samples)}.", markup=False)
 
@@ -252,10 +267,11 @@ def appendix(
     plan: Path | None = _plan_option(),
     out_file: Path | None = typer.Option(None, "--out", help="Tệp .xlsx cần ghi (mặc định: output/<mã kế hoạch>/phu-luc.xlsx)."),
     as_of: str | None = typer.Option(None, "--as-of", help="Phụ lục có hiệu lực vào ngày này (ngày/tháng/năm; mặc định: hôm nay)."),
+    registry: Path | None = _registry_option(),
 ):
     from .appendix import build_appendix
 
-    p = _load(plan, _date(as_of, "--as-of"))
+    p = _load(plan, _date(as_of, "--as-of"), registry)
     target = out_file or Path("output") / p.id / "phu-luc.xlsx"
     atomic_write_bytes(target, build_appendix(p))
     out.print(f"Đã ghi phụ lục: {target}", markup=False)
@@ -269,12 +285,14 @@ def pack(
     out_dir: Path | None = typer.Option(None, "--out", help="Thư mục ghi (mặc định: output/<mã kế hoạch>/<năm>)."),
     template: Path | None = typer.Option(None, "--template", help="Mẫu biểu mẫu .docx (mặc định: templates/bao-cao-don-vi.docx)."),
     jobs: int | None = typer.Option(None, "--jobs", min=1, help="Số tiến trình song song khi có nhiều biểu mẫu (mặc định: số lõi CPU)."),
+    registry: Path | None = _registry_option(),
 ):
     from .pack import AppendixJob, check_year, jobs_default, write_pack
 
     # the plan in force at that year's reporting deadline
-    p = load_plan(_plan_dir(plan), report_year=year)
+    p = load_plan(_plan_dir(plan), report_year=year, registry=registry)
     check_year(p, year)
+    _plan_warnings(p)
     # With more than one process allowed, a child builds the appendix while this process imports docx and jinja2,
     # compiles and checks the template and renders the forms; leaving the block stops it (see AppendixJob).
     with AppendixJob(p, fork=(jobs or jobs_default()) > 1) as appendix:
@@ -325,20 +343,21 @@ def diff(
     from_plan: Path | None = typer.Option(None, "--from-plan", help="Thư mục kế hoạch cũ (thay cho --from)."),
     to_plan: Path | None = typer.Option(None, "--to-plan", help="Thư mục kế hoạch mới (thay cho --to)."),
     year: int | None = typer.Option(None, "--year", help="Năm báo cáo để so sánh biểu mẫu (mặc định: năm của ngày sau)."),
+    registry: Path | None = _registry_option(),
 ):
     from .diff import diff_plans
 
     if from_plan or to_plan:
         if not (from_plan and to_plan):
             raise KehoachError("cần cả --from-plan và --to-plan khi so sánh hai thư mục kế hoạch")
-        old, new = load_plan(from_plan), load_plan(to_plan)
+        old, new = load_plan(from_plan, registry=registry), load_plan(to_plan, registry=registry)
         label = f"{from_plan} → {to_plan}"
         report_year = year or dt.date.today().year
     else:
         if from_date is None:
             raise KehoachError("cần --from NGÀY (hoặc --from-plan và --to-plan)")
         start, end = _date(from_date, "--from"), _date(to_date, "--to")
-        old, new = _load(plan, start), _load(plan, end)
+        old, new = _load(plan, start, registry), _load(plan, end, registry)
         label = f"ngày {start:%d/%m/%Y} → ngày {end:%d/%m/%Y}"
         report_year = year or end.year
     d = diff_plans(old, new, report_year)

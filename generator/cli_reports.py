@@ -15,7 +15,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from .cli import _date, _friendly, _load, _plan_option, _state, app, err, out
+from .cli import _date, _friendly, _load, _plan_option, _registry_option, _state, app, err, out
 from .display import shown
 from .assignments import report_date
 from .errors import KehoachError
@@ -27,19 +27,19 @@ DB_HELP = "Tệp cơ sở dữ liệu báo cáo (mặc định: biến môi trư
 FORM_SUFFIXES = {".docx", ".docm", ".doc", ".dotx", ".dotm"}  # taken from folders (the wrong ones get a clear error)
 
 
-def _plans(plan_dir: Path | None) -> tuple[Plan, _YearPlans]:
+def _plans(plan_dir: Path | None, registry: Path | None = None) -> tuple[Plan, _YearPlans]:
     """The plan as a whole, and the plan in force for a year's report (amendments up to that year's deadline: the
     plan its forms were generated from, as `kehoach pack` does)."""
-    base = _load(plan_dir)
-    return base, _YearPlans(plan_dir, base)
+    base = _load(plan_dir, registry=registry)
+    return base, _YearPlans(plan_dir, base, registry)
 
 
 class _YearPlans:
     """`(year)`: the plan in force for a year's report; `states(year)`: every state of the plan a form of that year
     can have been generated from (before each amendment in force by then, oldest first), loaded only when asked."""
 
-    def __init__(self, plan_dir: Path | None, base: Plan):
-        self.plan_dir, self.base = plan_dir, base
+    def __init__(self, plan_dir: Path | None, base: Plan, registry: Path | None = None):
+        self.plan_dir, self.base, self.registry = plan_dir, base, registry
         self.cache: dict[int, Plan] = {}
         self.by_date: dict[dt.date, Plan] = {}
 
@@ -49,7 +49,7 @@ class _YearPlans:
             if all(d.date <= when for d in self.base.amendments):
                 self.cache[year] = self.base  # every amendment was in force by then: the same plan, no second load
             else:
-                self.cache[year] = _load(self.plan_dir, when)
+                self.cache[year] = _load(self.plan_dir, when, self.registry)
         return self.cache[year]
 
     def states(self, year: int) -> list[Plan]:
@@ -58,14 +58,14 @@ class _YearPlans:
         befores = [dates[0] - dt.timedelta(days=1), *dates[:-1]] if dates else []
         for when in befores:
             if when not in self.by_date:
-                self.by_date[when] = _load(self.plan_dir, when)
+                self.by_date[when] = _load(self.plan_dir, when, self.registry)
         return [*(self.by_date[when] for when in befores), self(year)]
 
 
-def _plan_of_year(plan_dir: Path | None, year: int) -> Plan:
+def _plan_of_year(plan_dir: Path | None, year: int, registry: Path | None = None) -> Plan:
     from .pack import check_year
 
-    base, for_year = _plans(plan_dir)
+    base, for_year = _plans(plan_dir, registry)
     check_year(base, year)
     return for_year(year)
 
@@ -204,6 +204,7 @@ def ingest(
     db: Path | None = _db_option(),
     year: int | None = typer.Option(None, "--year", help="Chỉ nhận biểu mẫu của năm này.", show_default=False),
     plan: Path | None = _plan_option(),
+    registry: Path | None = _registry_option(),
     jobs: int | None = typer.Option(None, "--jobs", min=1, help="Số tiến trình đọc song song khi có nhiều tệp "
                                     "(mặc định: số lõi CPU).", show_default=False),
     received: str | None = typer.Option(None, "--received", help="Ngày các tệp đến (ngày/tháng/năm, ví dụ ngày trên "
@@ -231,7 +232,7 @@ def ingest(
     # the workers start reading the files now, while this process loads the plan
     debug = _state["debug"]
     with Extraction(files, jobs=jobs or jobs_default(), debug=debug) as extraction:
-        p, for_year = _plans(plan)
+        p, for_year = _plans(plan, registry)
         failed = len(problems)
         for path, message in problems:
             err.print(f"Lỗi: {shown(path)}: {message}", markup=False)
@@ -321,9 +322,10 @@ def status(
     year: int = typer.Option(dt.date.today().year, "--year", help="Năm báo cáo (mặc định: năm nay)."),
     db: Path | None = _db_option(),
     plan: Path | None = _plan_option(),
+    registry: Path | None = _registry_option(),
     today: str | None = typer.Option(None, "--today", hidden=True, help="Ngày hôm nay (YYYY-MM-DD), để thử."),
 ):
-    p = _plan_of_year(plan, year)
+    p = _plan_of_year(plan, year, registry)
     try:
         now = dt.date.fromisoformat(today) if today else dt.date.today()
     except ValueError:
@@ -372,10 +374,11 @@ def summary(
     plan: Path | None = _plan_option(),
     out_dir: Path | None = typer.Option(None, "--out",
                                         help="Thư mục ghi (mặc định: output/<mã kế hoạch>/<năm>/tong-hop)."),
+    registry: Path | None = _registry_option(),
 ):
     from .summary import build_summary
 
-    p = _plan_of_year(plan, year)
+    p = _plan_of_year(plan, year, registry)
     with _open_store(db, create=False) as store:
         latest = store.latest(p.id, year)
     files = build_summary(p, year, latest)  # everything in memory first: nothing is written on error
@@ -426,10 +429,11 @@ def review(
                                     show_default=False),
     db: Path | None = _db_option(),
     plan: Path | None = _plan_option(),
+    registry: Path | None = _registry_option(),
 ):
     from .review import review_version, state_label
 
-    p = _plan_of_year(plan, year)
+    p = _plan_of_year(plan, year, registry)
     with _open_store(db, create=False) as store:
         r = review_version(store, p, year, agency, version, state, note, _os_user())
     which = f"phiên bản {r.submission.version} (tệp {r.submission.filename}) của {r.name} năm {year}"
@@ -452,11 +456,12 @@ def show(
     year: int = _year_option("Năm báo cáo (mặc định: năm nay)."),
     db: Path | None = _db_option(),
     plan: Path | None = _plan_option(),
+    registry: Path | None = _registry_option(),
 ):
     from .formreader import SECTIONS
     from .review import ROLE_LABELS, agency_record, describe, state_label, who
 
-    p = _plan_of_year(plan, year)
+    p = _plan_of_year(plan, year, registry)
     with _open_store(db, create=False) as store:
         record = agency_record(store, p, year, agency)
     lines = [f"{record.name} — báo cáo năm {year}, Kế hoạch số {p.meta.number}"]
@@ -532,21 +537,23 @@ def _plans_option():
     return typer.Option(None, "--plan", help=PLANS_HELP, show_default=False)
 
 
-def _rereader(plan_dirs: list[Path] | None):
-    """Reads stored originals again with the plans given (as ingest reads them: `_plans`)."""
+def _rereader(plan_dirs: list[Path] | None, registry: Path | None = None):
+    """Reads stored originals again with the plans given (as ingest reads them: `_plans`); `registry` (the
+    --registry option) serves each of them."""
     from .reread import Rereader
 
-    return Rereader(_plans(d) for d in (plan_dirs or [None]))
+    return Rereader(_plans(d, registry) for d in (plan_dirs or [None]))
 
 
 @app.command("check-db", help="Kiểm tra cơ sở dữ liệu báo cáo (chỉ đọc, không sửa gì): cấu trúc tệp, mã băm sha256 "
                               "của mọi tệp gốc, đọc lại mọi tệp gốc để đối chiếu, tính nhất quán giữa các bảng.")
 @_friendly
-def check_db(db: Path | None = _db_option(), plan: list[Path] | None = _plans_option()):
+def check_db(db: Path | None = _db_option(), plan: list[Path] | None = _plans_option(),
+             registry: Path | None = _registry_option()):
     from .store import check_database
 
     path = _db_path(db)
-    report = check_database(path, reread=_rereader(plan))
+    report = check_database(path, reread=_rereader(plan, registry))
     for problem in report.problems:
         err.print(f"Lỗi: {problem}", markup=False)
     if report.problems:
@@ -590,11 +597,12 @@ def import_(
                                    metavar="TỆP_SAO_LƯU"),
     db: Path | None = _db_option(),
     plan: list[Path] | None = _plans_option(),
+    registry: Path | None = _registry_option(),
 ):
     from .store import import_archive
 
     path = _db_path(db)
-    summary = import_archive(archive, path, reread=_rereader(plan))
+    summary = import_archive(archive, path, reread=_rereader(plan, registry))
     out.print(f"Đã khôi phục {_counted(summary.submissions, summary.agencies, summary.years)} từ {archive} vào "
               f"{path}; mọi tệp gốc khớp mã băm sha256 và khi đọc lại cho đúng dữ liệu trong tệp sao lưu.",
               markup=False)

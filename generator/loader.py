@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from . import schema
+from . import registries, schema
 from .agencies import Resolver, name_key
 from .chars import code_point, not_allowed
 from .display import shown
@@ -24,7 +25,6 @@ from .model import Agency, AgencyGroup, Document, Event, Group, Meta, Plan, Regi
 from .schedule import parse_timeframe, unknown_warning
 from .vnformat import short_date, to_roman
 
-FILES = ("plan.yaml", "agencies.yaml", "tasks.yaml")
 
 
 class _Source:
@@ -262,26 +262,29 @@ AMENDMENTS_DIR = "amendments"
 TASK_FIELDS = ("task", "lead", "partners", "deliverable", "timeframe")
 
 
-def load_plan(folder: str | Path, as_of: dt.date | None = None, *, report_year: int | None = None) -> Plan:
+def load_plan(folder: str | Path, as_of: dt.date | None = None, *, report_year: int | None = None,
+              registry: str | Path | None = None) -> Plan:
     """Load and validate a plan folder; raise PlanInvalid listing every problem.
 
     The plan in force on `as_of` is the base plan plus the amendments dated on or before it (all of them when
     `as_of` is None); `report_year` stands for that year's reporting deadline. Every amendment is validated
-    whatever the date.
+    whatever the date. `registry` (the --registry option: a file, or a folder holding `<name>.yaml`) stands for
+    the province's registry plan.yaml names (see `registries`).
     """
     folder = Path(folder)
     problems: list[Problem] = []
     if not folder.is_dir():
         raise PlanInvalid([Problem(str(folder), 0, "không tìm thấy thư mục kế hoạch")])
-    plan_src, agencies_src, tasks_src = (_Source(folder / name, problems) for name in FILES)
+    plan_src, tasks_src = _Source(folder / "plan.yaml", problems), _Source(folder / "tasks.yaml", problems)
+    layers = _registry_sources(folder, plan_src, registry, problems)
     raw_plan = plan_src.validate(schema.RawPlanFile)
-    raw_agencies = agencies_src.validate(schema.RawAgenciesFile)
+    raw_layers = [src.validate(model) if src else None for src, model in zip(layers, _LAYER_MODELS)]
     raw_tasks = tasks_src.validate(schema.RawTasksFile)
     amendments = _load_amendments(folder, problems)
-    if problems or not (raw_plan and raw_agencies and raw_tasks):
+    if problems or not (raw_plan and raw_tasks and all(raw_layers[:2])):
         raise PlanInvalid(problems)
 
-    registry = _build_registry(raw_agencies, agencies_src)
+    registry = _build_registry(layers, raw_layers)
     meta = _build_meta(raw_plan, plan_src, registry)
     _check_amendment_documents(amendments, meta.date)
     if report_year is not None:
@@ -304,14 +307,16 @@ def load_plan(folder: str | Path, as_of: dt.date | None = None, *, report_year: 
         for amendment in applied:
             _apply(drafts, amendment)
         groups = _build_groups(drafts, resolver)
-    digest = hashlib.sha256()
-    for src in (plan_src, agencies_src, tasks_src, *applied):
+    digest = hashlib.sha256(plan_src.raw)
+    digest.update(_registry_digest(registry))
+    for src in (tasks_src, *applied):
         digest.update(src.raw)
     documents = tuple(
         Document(d.kind, d.number, d.date, d.issuer, d.title) for d in (a.doc.document for a in applied)
     )
-    warnings = tuple(sorted({w for src in (tasks_src, *amendments) for w in src.warnings}))
-    return Plan(meta, groups, registry, digest.hexdigest()[:12], str(folder), documents, as_of, warnings)
+    warnings = tuple(sorted({w for src in (*layers, tasks_src, *amendments) if src for w in src.warnings}))
+    return Plan(meta, groups, registry, digest.hexdigest()[:12], str(folder), documents, as_of,
+                registry_files=tuple(src.name for src in layers if src), warnings=warnings)
 
 
 # --------------------------------------------------------------------------- amendments
@@ -478,34 +483,101 @@ def _apply(drafts: _Drafts, a: _Amendment) -> None:
             drafts.groups[gi].title = _Field(c.title, a, (*loc, "title"))
 
 
-def _build_registry(raw: schema.RawAgenciesFile, src: _Source) -> Registry:
+# --------------------------------------------------------------------------- the registry: national, province, plan
+
+_LAYER_MODELS = (schema.RawNationalFile, schema.RawAgenciesFile, schema.RawPlanAgenciesFile)
+
+
+def _registry_sources(folder: Path, plan_src: _Source, option: str | Path | None,
+                      problems: list[Problem]) -> list[_Source | None]:
+    """The registry's files, as sources: [national layer, province, the plan's own additions]; a registry that
+    cannot be found is one problem at plan.yaml's `registry` (or about --registry), saying where it looked."""
+    if not isinstance(plan_src.data, dict) and option is None:
+        return [None, None, None]  # plan.yaml unreadable: which registry it names is unknown (its problem is said)
+    value = plan_src.data.get("registry") if isinstance(plan_src.data, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        value = None  # a `registry` that is not a text is the schema's to report
+    found = registries.locate(folder, value and value.strip(), option)
+    if found.problem is not None:
+        if found.option:
+            problems.append(Problem("--registry", 0, found.problem))
+        else:
+            plan_src.error(plan_src.line("registry") if value is not None else 0, found.problem)
+        return [None, None, None]
+    return [_Source(found.national, problems), _Source(found.province, problems),
+            _Source(found.plan_own, problems) if found.plan_own else None]
+
+
+def _build_registry(sources: list[_Source | None], raws: list[Any]) -> Registry:
+    """The registry of a plan: the province's agencies, groups and events, the plan's own added on top, and the
+    changes of the national layer the province does not state itself (see plan_data/registries/national-2025.yaml).
+
+    A plan's own entry may not reuse an id or a name of the province's (a problem at the plan's file and line,
+    naming the province's). A province with no events of its own is warned about at its file (`_Source.warn`).
+    """
+    nat_src, prov_src, own_src = sources
+    nat, prov, own = raws
     agencies: dict[str, Agency] = {}
     groups: dict[str, AgencyGroup] = {}
-    seen_ids: set[str] = set()
-    seen_names: dict[str, str] = {}
+    written: dict[str, tuple[_Source, str, int]] = {}  # id -> where its entry is written
+    names: dict[str, str] = {}  # name key -> id
+    layers = [(prov_src, prov)] + ([(own_src, own)] if own is not None else [])
 
-    def check(kind: str, index: int, item_id: str, names: list[str]) -> None:
-        if item_id in seen_ids:
-            src.error(src.line(kind, index, "id"), f'mã "{item_id}" bị trùng; mỗi đơn vị, nhóm phải có mã riêng')
-        seen_ids.add(item_id)
-        for n in names:
+    def at(src: _Source, kind: str, index: int) -> str:
+        return f"{src.name}:{src.line(kind, index)}"
+
+    def check(src: _Source, kind: str, index: int, item_id: str, item_names: list[str]) -> None:
+        if item_id in written:
+            first = written[item_id]
+            if first[0] is src:
+                src.error(src.line(kind, index, "id"), f'mã "{item_id}" bị trùng; mỗi đơn vị, nhóm phải có mã riêng')
+            else:
+                src.error(src.line(kind, index, "id"),
+                          f'mã "{item_id}" đã có trong danh mục đơn vị của tỉnh ({at(*first)}); đơn vị, nhóm riêng '
+                          "của kế hoạch cần mã khác, hoặc bỏ mục này để dùng mục của tỉnh")
+        written.setdefault(item_id, (src, kind, index))
+        for n in item_names:
             key = name_key(n)
-            if key in seen_names and seen_names[key] != item_id:
-                src.error(
-                    src.line(kind, index),
-                    f'tên "{n}" đã dùng cho "{seen_names[key]}"; một tên chỉ được chỉ một đơn vị',
-                )
-            seen_names.setdefault(key, item_id)
+            other = names.get(key)
+            if other is not None and other != item_id:
+                if written[other][0] is src:
+                    src.error(src.line(kind, index),
+                              f'tên "{n}" đã dùng cho "{other}"; một tên chỉ được chỉ một đơn vị')
+                else:
+                    src.error(src.line(kind, index),
+                              f'tên "{n}" đã dùng cho "{other}" trong danh mục đơn vị của tỉnh ({at(*written[other])}); '
+                              "một tên chỉ được chỉ một đơn vị: hãy dùng đơn vị của tỉnh, hoặc đặt tên khác")
+            names.setdefault(key, item_id)
 
-    for i, a in enumerate(raw.agencies):
-        check("agencies", i, a.id, [a.name, *a.aliases])
-        agencies[a.id] = Agency(a.id, a.name, a.code, a.kind, a.reports, tuple(a.aliases), a.header, a.source,
-                                a.established)
-    for i, g in enumerate(raw.groups):
-        check("groups", i, g.id, [g.name, *g.aliases])
+    def agency(a: schema.RawAgency) -> Agency:
+        return Agency(a.id, a.name, a.code, a.kind, a.reports, tuple(a.aliases), a.header, a.source, a.established)
+
+    for src, raw in layers:
+        for i, a in enumerate(raw.agencies):
+            check(src, "agencies", i, a.id, [a.name, *a.aliases])
+            agencies.setdefault(a.id, agency(a))
+    own_agencies = list(agencies)  # the province's and the plan's, before any of the national layer's
+
+    # The national layer's entries: the same as the province's of that id or of one of those names; the others
+    # come in only when something refers to them.
+    nat_agencies = {a.id: a for a in nat.agencies} if nat else {}
+    nat_groups = {g.id: (i, g) for i, g in enumerate(nat.groups)} if nat else {}
+    same: dict[str, str] = {}
+    for a in nat_agencies.values():
+        keys = [name_key(n) for n in (a.name, *a.aliases)]
+        hit = a.id if a.id in agencies else next((names[k] for k in keys if names.get(k) in agencies), None)
+        if hit is not None:
+            same[a.id] = hit
+
+    def group(src: _Source, i: int, g: schema.RawAgencyGroup) -> AgencyGroup:
+        members = []
         for j, m in enumerate(g.members):
-            if m not in agencies:
-                src.error(src.line("groups", i, "members", j), f'thành viên "{m}" của nhóm "{g.name}" không có trong danh sách agencies')
+            target = take(m, groups_too=False)
+            if target is None:
+                src.error(src.line("groups", i, "members", j),
+                          f'thành viên "{m}" của nhóm "{g.name}" không có trong danh sách agencies')
+            else:
+                members.append(target)
         if not g.unspecified and not g.members and not g.gap:
             src.error(src.line("groups", i),
                       f'nhóm "{g.name}" chưa có thành viên; thêm "members", ghi "unspecified: true", hoặc ghi "gap" '
@@ -514,32 +586,119 @@ def _build_registry(raw: schema.RawAgenciesFile, src: _Source) -> Registry:
         if g.generic_form:
             gf = g.generic_form
             generic = Agency(g.id, gf.name, gf.code, "nhom", True, (), gf.header, g.source, g.established)
-        groups[g.id] = AgencyGroup(g.id, g.name, tuple(g.aliases), tuple(g.members), g.unspecified, g.source, g.gap,
-                                   generic, g.established)
-    events = []
-    for i, e in enumerate(raw.events):
+        return AgencyGroup(g.id, g.name, tuple(g.aliases), tuple(members), g.unspecified, g.source, g.gap,
+                           generic, g.established)
+
+    def take(ref: str, groups_too: bool = True) -> str | None:
+        """The id `ref` stands for in the registry (bringing in the national layer's entry if need be)."""
+        if ref in agencies or (groups_too and ref in groups):
+            return ref
+        if ref in same:
+            return same[ref]
+        if ref in nat_agencies:
+            a = nat_agencies[ref]
+            agencies[ref] = agency(a)
+            written[ref] = (nat_src, "agencies", nat.agencies.index(a))
+            for n in (a.name, *a.aliases):
+                names.setdefault(name_key(n), ref)
+            return ref
+        if groups_too and ref in nat_groups:
+            i, g = nat_groups[ref]
+            groups[ref] = group(nat_src, i, g)
+            return ref
+        return None
+
+    for src, raw in layers:
+        for i, g in enumerate(raw.groups):
+            check(src, "groups", i, g.id, [g.name, *g.aliases])
+            if g.id not in groups:
+                groups[g.id] = group(src, i, g)
+
+    events: list[Event] = []
+    for src, raw in layers:
+        for i, e in enumerate(raw.events):
+            where = ("events", i)
+            changed = []
+            for j, agency_id in enumerate(e.agencies):
+                target = take(agency_id, groups_too=False)
+                if target is None:
+                    src.error(src.line(*where, "agencies", j), f'sự kiện ngày {short_date(e.date)} nhắc tới đơn vị "{agency_id}" không có trong danh sách agencies')
+                elif src is own_src and target not in {a.id for a in own.agencies}:
+                    src.error(src.line(*where, "agencies", j),
+                              f'đơn vị "{agency_id}" là đơn vị của tỉnh: thay đổi của đơn vị này ghi trong danh mục '
+                              f"đơn vị của tỉnh ({prov_src.name}), không ghi trong kế hoạch")
+                changed.append(target or agency_id)
+            into = _event_into(src, where, e, take)
+            _check_event(src, where, e, len(e.agencies))
+            events.append(Event(e.date, e.kind, tuple(changed), into, e.name, e.header, e.code, e.basis, e.source))
+    covered = {a for e in events for a in e.agencies}  # the province states these changes itself
+
+    national: list[Event] = []
+    for i, e in enumerate(nat.events if nat else ()):
         where = ("events", i)
-        for j, agency_id in enumerate(e.agencies):
-            if agency_id not in agencies:
-                src.error(src.line(*where, "agencies", j), f'sự kiện ngày {short_date(e.date)} nhắc tới đơn vị "{agency_id}" không có trong danh sách agencies')
-        for j, target in enumerate(e.into):
-            if target not in agencies and target not in groups:
-                src.error(src.line(*where, "into", j), f'đơn vị kế thừa "{target}" không có trong agencies hay groups')
-        if e.kind == "renamed" and (len(e.agencies) != 1 or not e.name):
-            src.error(src.line(*where), "sự kiện đổi tên (renamed) cần đúng một đơn vị và tên mới (name)")
-        if e.kind == "merged" and len(e.into) != 1:
-            src.error(src.line(*where), "sự kiện hợp nhất (merged) cần đúng một đơn vị nhận (into)")
-        if e.kind == "split" and len(e.into) < 2:
-            src.error(src.line(*where), "sự kiện chia tách (split) cần ít nhất hai đơn vị nhận (into)")
-        events.append(Event(e.date, e.kind, tuple(e.agencies), tuple(e.into), e.name, e.header, e.code, e.basis,
-                            e.source))
-    events.sort(key=lambda e: e.date)
+        if not e.agencies and not e.kinds:
+            nat_src.error(nat_src.line(*where), 'sự kiện chung cần "agencies" (mã đơn vị) hoặc "kinds" (loại đơn vị)')
+            continue
+        _check_event(nat_src, where, e, len(e.agencies) + len(e.kinds))
+        targets = [a for a in own_agencies if agencies[a].kind in e.kinds]
+        targets += [same[a] for a in e.agencies if a in same]
+        targets = [a for a in dict.fromkeys(targets) if a not in covered]
+        if targets:
+            into = _event_into(nat_src, where, e, take)
+            national.append(Event(e.date, e.kind, tuple(targets), into, e.name, e.header, e.code, e.basis, e.source))
+
+    if national and not prov.events:
+        province = prov.province or Path(prov_src.name).stem
+        changes = "; ".join(_change_text(e, agencies, groups) for e in national)
+        prov_src.warn(prov_src.line("events") if "events" in prov.model_fields_set else 0,
+                      f"danh mục đơn vị của tỉnh {province} chưa ghi sự kiện sắp xếp nào của tỉnh (events) nên đã áp "
+                      f"dụng các thay đổi chung toàn quốc năm 2025 ({nat_src.name}): {changes}; hãy đối chiếu với văn "
+                      "bản của tỉnh và ghi các sự kiện của tỉnh vào danh mục")
+    events = sorted(national + events, key=lambda e: e.date)
     return Registry(agencies, groups, tuple(events))
 
 
+def _event_into(src: _Source, where: tuple, e: schema.RawEvent, take) -> tuple[str, ...]:
+    into = []
+    for j, target in enumerate(e.into):
+        found = take(target)
+        if found is None:
+            src.error(src.line(*where, "into", j), f'đơn vị kế thừa "{target}" không có trong agencies hay groups')
+        into.append(found or target)
+    return tuple(into)
+
+
+def _check_event(src: _Source, where: tuple, e: schema.RawEvent, count: int) -> None:
+    if e.kind == "renamed" and (count != 1 or not e.name):
+        src.error(src.line(*where), "sự kiện đổi tên (renamed) cần đúng một đơn vị và tên mới (name)")
+    if e.kind == "merged" and len(e.into) != 1:
+        src.error(src.line(*where), "sự kiện hợp nhất (merged) cần đúng một đơn vị nhận (into)")
+    if e.kind == "split" and len(e.into) < 2:
+        src.error(src.line(*where), "sự kiện chia tách (split) cần ít nhất hai đơn vị nhận (into)")
+
+
+def _change_text(e: Event, agencies: dict[str, Agency], groups: dict[str, AgencyGroup]) -> str:
+    """'Sở A, Sở B → Sở C từ 01/03/2025': one national change as applied to a province, for the warning."""
+    named = ", ".join(agencies[a].name for a in e.agencies)
+    into = ", ".join((agencies.get(t) or groups[t]).name for t in e.into if t in agencies or t in groups)
+    return f"{named} → {into or 'giải thể'} từ {short_date(e.date)}"
+
+
+def _registry_digest(registry: Registry) -> bytes:
+    """The registry as built, for the plan version: the forms depend on its content, not on which file (or which
+    layer) states a fact, nor on the files' comments."""
+
+    def plain(x: Any) -> Any:
+        if isinstance(x, (dt.date, Path)):
+            return str(x)
+        return x.__dict__ if hasattr(x, "__dict__") else str(x)
+
+    content = [list(registry.agencies.values()), list(registry.groups.values()), list(registry.events)]
+    return json.dumps(content, default=plain, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
 def _build_meta(raw: schema.RawPlanFile, src: _Source, registry: Registry) -> Meta:
     if raw.reporting.receiver not in registry.agencies:
-        src.error(src.line("reporting", "receiver"), f'đơn vị nhận báo cáo "{raw.reporting.receiver}" không có trong agencies.yaml')
+        src.error(src.line("reporting", "receiver"), f'đơn vị nhận báo cáo "{raw.reporting.receiver}" không có trong danh mục đơn vị')
     day, month = (int(x) for x in raw.reporting.deadline.split("/"))
     if not (1 <= month <= 12 and 1 <= day <= 31):
         src.error(src.line("reporting", "deadline"), f'hạn báo cáo "{raw.reporting.deadline}" không phải ngày/tháng hợp lệ')

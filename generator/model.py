@@ -174,6 +174,7 @@ class Plan:
     source_dir: str = field(default="", compare=False)
     amendments: tuple[Document, ...] = ()  # amending documents applied, oldest first
     as_of: dt.date | None = None  # the date this state is in force for (None: every amendment applied)
+    registry_files: tuple[str, ...] = field(default=(), compare=False)  # national layer, province, plan's own
     warnings: tuple[Problem, ...] = field(default=(), compare=False)  # file:line notices that do not refuse the plan
 
     @property

@@ -76,9 +76,37 @@ class RawEvent(_Strict):
 
 
 class RawAgenciesFile(_Strict):
+    """A province's registry (plan_data/registries/<name>.yaml), or the whole registry of a plan folder that names
+    none (agencies.yaml, as before registries were shared)."""
+
+    province: str | None = None
     agencies: list[RawAgency] = Field(min_length=1)
     groups: list[RawAgencyGroup] = []
     events: list[RawEvent] = []
+
+
+class RawPlanAgenciesFile(_Strict):
+    """A plan's own additions (agencies.yaml in a plan folder whose plan.yaml names a registry)."""
+
+    agencies: list[RawAgency] = []
+    groups: list[RawAgencyGroup] = []
+    events: list[RawEvent] = []
+
+
+class RawNationalEvent(RawEvent):
+    """A change of the national pattern: the agencies it names (standard ids, matched to a province's by id or
+    name), or every agency of the province of some kinds."""
+
+    agencies: list[str] = []
+    kinds: list[str] = []
+
+
+class RawNationalFile(_Strict):
+    """The national layer every province's registry builds on (plan_data/registries/national-2025.yaml)."""
+
+    agencies: list[RawAgency] = []
+    groups: list[RawAgencyGroup] = []
+    events: list[RawNationalEvent] = []
 
 
 class RawAmendmentDocument(_Strict):
@@ -167,6 +195,7 @@ class RawAppendix(_Strict):
 
 class RawPlanFile(_Strict):
     id: str = Field(pattern=SLUG)
+    registry: str | None = Field(default=None, min_length=1)  # a registry's name, or a path from the plan folder
     number: str
     date: dt.date
     issuer: str

@@ -75,6 +75,16 @@ def plan_copy(tmp_path) -> Path:
     return folder
 
 
+@pytest.fixture
+def province_registry(plan_copy) -> Path:
+    """A copy of plan_data/registries beside `plan_copy` (<tmp>/registries/, where the copied plan looks first): the
+    copy of Khánh Hòa's registry, for a test to edit."""
+    from generator.paths import plan_data_dir
+
+    shutil.copytree(plan_data_dir() / "registries", plan_copy.parent / "registries")
+    return plan_copy.parent / "registries" / "khanh-hoa.yaml"
+
+
 @pytest.fixture(scope="session")
 def rereader(plan):
     """Reads stored originals again as `kehoach import` and `kehoach check-db` do with the default plan."""

@@ -80,8 +80,9 @@ def replace_once(path: Path, old: str, new: str) -> None:
     ("header", "    name: Sở Công Thương\n", '    name: Sở Công Thương\n    header: "SỞ CÔNG\\u0001 THƯƠNG"\n'),
     ("code", "    code: SCT\n", '    code: "S\\x01CT"\n'),
 ])
-def test_a_control_character_in_an_agency_is_refused_with_file_and_line(plan_copy, tmp_path, field, old, new):
-    agencies = plan_copy / "agencies.yaml"
+def test_a_control_character_in_an_agency_is_refused_with_file_and_line(plan_copy, province_registry, tmp_path, field,
+                                                                       old, new):
+    agencies = province_registry
     replace_once(agencies, old, new)
     needle = new.strip().split("\n")[-1]
     line = line_of(agencies, needle)

@@ -263,9 +263,13 @@ def source() -> dict[str, SourceTask]:
 
 @pytest.fixture(scope="module")
 def registry() -> dict:
-    """agencies.yaml as data (names, headers, codes), to check every form, not only the hand-checked ones."""
-    data = YAML(typ="safe", pure=True).load((PLAN_DIR / "agencies.yaml").read_text(encoding="utf-8"))
-    return {a["id"]: a for a in data["agencies"]}
+    """The registry as data (names, headers, codes), to check every form, not only the hand-checked ones: the
+    national layer's agencies, then Khánh Hòa's (which take precedence)."""
+    out = {}
+    for name in ("national-2025.yaml", "khanh-hoa.yaml"):
+        data = YAML(typ="safe", pure=True).load((PLAN_DIR.parent / "registries" / name).read_text(encoding="utf-8"))
+        out.update({a["id"]: a for a in data["agencies"]})
+    return out
 
 
 @pytest.fixture(scope="module", params=YEARS, ids=str)

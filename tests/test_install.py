@@ -25,6 +25,8 @@ def installed(tmp_path_factory):
         names = zf.namelist()
         zf.extractall(site)
     assert "generator/_data/plan_data/khanh-hoa-1627/tasks.yaml" in names
+    assert "generator/_data/plan_data/registries/khanh-hoa.yaml" in names
+    assert "generator/_data/plan_data/registries/national-2025.yaml" in names
     assert "generator/_data/templates/bao-cao-don-vi.docx" in names
     assert "generator/fontmetrics/liberation-serif.json" in names  # the row heights of the .xlsx files need it
     return site

@@ -16,7 +16,7 @@ from generator.agencies import _TRAILING, _WORD, Resolver
 from generator.agencies import name_key as _key
 from generator.errors import PlanInvalid
 from generator.loader import _parse, load_plan
-from generator.paths import default_plan_dir
+from generator.paths import default_plan_dir, plan_data_dir
 
 NFD = unicodedata.normalize("NFD", "Sở Công Thương")
 
@@ -178,18 +178,18 @@ def _problems(folder: Path) -> list[tuple[str, int, str]]:
     return [(Path(p.file).name, p.line, p.message) for p in e.value.problems]
 
 
-def test_text_not_nfc_in_a_list_and_a_key(plan_copy):
-    agencies = plan_copy / "agencies.yaml"
+def test_text_not_nfc_in_a_list_and_a_key(plan_copy, province_registry):
+    agencies = province_registry
     text = agencies.read_text(encoding="utf-8")
     alias = re.search(r"^(\s+aliases: \[)", text, re.M)
     assert alias, "the default registry has an inline aliases list"
     line = text[: alias.start()].count("\n") + 1
     agencies.write_text(text[: alias.end()] + f'"{NFD}", ' + text[alias.end():], encoding="utf-8")
     [(name, at, message)] = _problems(plan_copy)
-    assert (name, at) == ("agencies.yaml", line) and "NFC" in message and NFD[:10] in message
+    assert (name, at) == ("khanh-hoa.yaml", line) and "NFC" in message and NFD[:10] in message
 
     # A key that is not NFC is no text of the plan: only the schema complains about it (an unknown field).
-    shutil.copy(default_plan_dir() / "agencies.yaml", agencies)
+    shutil.copy(plan_data_dir() / "registries" / "khanh-hoa.yaml", agencies)
     _replace_line(plan_copy / "tasks.yaml", "deliverable:", f"{NFD}: x\n        deliverable:")
     assert all("NFC" not in message for _, _, message in _problems(plan_copy))
 

@@ -173,8 +173,8 @@ def test_both_spellings_of_the_district_reach_its_form(named):
     assert appendix["II.13"][2] == "Sở Công Thương; UBND huyện Vạn Ninh"
 
 
-def test_registry_names_differing_only_in_spelling_are_one_name(plan_copy, tmp_path):
-    path = plan_copy / "agencies.yaml"
+def test_registry_names_differing_only_in_spelling_are_one_name(plan_copy, province_registry, tmp_path):
+    path = province_registry
     text = path.read_text(encoding="utf-8")
     text = text.replace('    name: Ủy ban nhân dân huyện Diên Khánh\n',
                         '    name: Ủy ban nhân dân huyện Diên Khánh\n    aliases: ["UBND huyện Vạn Ninh"]\n', 1)

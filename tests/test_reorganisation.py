@@ -116,20 +116,29 @@ def validate(folder: Path, cwd: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=60)
 
 
-def test_event_with_unknown_agency_is_refused(plan_copy, tmp_path):
-    line = edit(plan_copy / "agencies.yaml", "agencies: [so-giao-thong-van-tai]", "agencies: [so-giao-thong]")
+def test_event_with_unknown_agency_is_refused(plan_copy, province_registry, tmp_path):
+    line = edit(province_registry, "agencies: [so-ke-hoach-va-dau-tu]", "agencies: [so-ke-hoach]")
     result = validate(plan_copy, tmp_path)
     assert result.returncode == 1
-    assert f"agencies.yaml:{line}:" in result.stderr and '"so-giao-thong"' in result.stderr
+    assert f"khanh-hoa.yaml:{line}:" in result.stderr and '"so-ke-hoach"' in result.stderr
 
 
-def test_merge_without_successor_is_refused(plan_copy, tmp_path):
-    edit(plan_copy / "agencies.yaml", "    into: [so-xay-dung]\n", "")
+def test_merge_without_successor_is_refused(plan_copy, province_registry, tmp_path):
+    edit(province_registry, "    into: [so-tai-chinh]\n", "")
     result = validate(plan_copy, tmp_path)
-    assert result.returncode == 1 and "merged" in result.stderr and "agencies.yaml:" in result.stderr
+    assert result.returncode == 1 and "merged" in result.stderr and "khanh-hoa.yaml:" in result.stderr
 
 
-def test_bad_event_kind_is_refused(plan_copy, tmp_path):
-    line = edit(plan_copy / "agencies.yaml", "kind: abolished", "kind: dissolved")
+def test_bad_event_kind_is_refused(plan_copy, province_registry, tmp_path):
+    line = edit(province_registry, "kind: abolished", "kind: dissolved")
     result = validate(plan_copy, tmp_path)
-    assert f"agencies.yaml:{line}:" in result.stderr and '"dissolved"' in result.stderr
+    assert f"khanh-hoa.yaml:{line}:" in result.stderr and '"dissolved"' in result.stderr
+
+
+def test_an_error_in_the_national_layer_points_at_its_file_and_line(plan_copy, province_registry, tmp_path):
+    """The national layer is data too: an error in it points at its own file and line."""
+    national = province_registry.parent / "national-2025.yaml"
+    line = edit(national, "into: [so-xay-dung]", "into: [so-xay-dung-moi]")
+    result = validate(plan_copy, tmp_path)
+    assert result.returncode == 1
+    assert f"national-2025.yaml:{line}:" in result.stderr and '"so-xay-dung-moi"' in result.stderr

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.paths import default_plan_dir
+from generator.paths import default_plan_dir, plan_data_dir
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -22,9 +22,10 @@ def broken(tmp_path):
     """A copy of the default plan and a helper that rewrites one line of one file, returning that line's number."""
     folder = tmp_path / "plan"
     shutil.copytree(default_plan_dir(), folder)
+    shutil.copytree(plan_data_dir() / "registries", tmp_path / "registries")  # found beside the plan folder
 
     def edit(name: str, old: str, new: str, nth: int = 1) -> int:
-        path = folder / name
+        path = folder / name if (folder / name).exists() else tmp_path / "registries" / name
         lines = path.read_text(encoding="utf-8").split("\n")
         hits = [i for i, line in enumerate(lines) if old in line]
         i = hits[nth - 1]
@@ -132,9 +133,9 @@ def test_misspelt_field(broken, tmp_path):
 
 def test_group_member_must_exist(broken, tmp_path):
     folder, edit = broken
-    line = edit("agencies.yaml", "ubnd-huyen-truong-sa]", "ubnd-huyen-khong-co]")
+    line = edit("khanh-hoa.yaml", "ubnd-huyen-truong-sa]", "ubnd-huyen-khong-co]")
     [problem] = problems(run("validate", "--plan", str(folder), cwd=tmp_path))
-    assert f"agencies.yaml:{line}:" in problem and '"ubnd-huyen-khong-co"' in problem
+    assert f"registries/khanh-hoa.yaml:{line}:" in problem and '"ubnd-huyen-khong-co"' in problem
 
 
 def test_text_must_be_nfc(broken, tmp_path):
