@@ -1,4 +1,4 @@
-"""Loading and validating a plan folder (plan.yaml, agencies.yaml, tasks.yaml) into a `Plan`.
+"""Loading and validating a plan folder (plan.yaml, tasks.yaml, its registry of agencies) into a `Plan`.
 
 Every problem is collected with its file and line, so `kehoach validate` can list them all at once; nothing
 downstream ever sees an invalid plan.

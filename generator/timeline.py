@@ -1,9 +1,10 @@
 """Agencies over time: who exists on a date, under which name, and who took over the tasks of those that did not.
 
-Everything follows from the registry's dated events (agencies.yaml, `events`): a renamed agency keeps its id and
-takes the new name from that date; merged, split and abolished agencies cease on that date and their tasks pass to
-the agencies or groups named in `into`. A group's members on a date are its listed members followed through those
-events; a group with no listed members (a known gap in the data) is served by one generic form, if it has one.
+Everything follows from the registry's dated events (the `events` of its layers, see `registries`): a renamed agency
+keeps its id and takes the new name from that date; merged, split and abolished agencies cease on that date and
+their tasks pass to the agencies or groups named in `into`. A group's members on a date are its listed members
+followed through those events; a group with no listed members (a known gap in the data) is served by one generic
+form, if it has one.
 """
 
 from __future__ import annotations
