@@ -26,7 +26,6 @@ from .schedule import parse_timeframe, unknown_warning
 from .vnformat import short_date, to_roman
 
 
-
 class _Source:
     """One YAML file: its parsed data and the problems found in it.
 
@@ -291,6 +290,7 @@ def load_plan(folder: str | Path, as_of: dt.date | None = None, *, report_year: 
         as_of = dt.date(report_year, meta.deadline_month, meta.deadline_day)
     applied = [a for a in amendments if as_of is None or a.doc.document.date <= as_of]
     resolver = Resolver(registry)
+    registry_named = " hay ".join(f'"{src.name}"' for src in layers[1:] if src)  # where a missing name goes
     drafts = _drafts(raw_tasks, tasks_src)
     if len(applied) == len(amendments):
         # No second pass: let the raw models go before the plan is built (national-scale plans); the drafts keep
@@ -298,7 +298,7 @@ def load_plan(folder: str | Path, as_of: dt.date | None = None, *, report_year: 
         raw_tasks = None
     for amendment in amendments:  # validate every amendment, in force or not
         _apply(drafts, amendment)
-    groups = _build_groups(drafts, resolver)
+    groups = _build_groups(drafts, resolver, registry_named)
     del drafts
     if problems:
         raise PlanInvalid(problems)
@@ -306,7 +306,7 @@ def load_plan(folder: str | Path, as_of: dt.date | None = None, *, report_year: 
         drafts = _drafts(raw_tasks, tasks_src)
         for amendment in applied:
             _apply(drafts, amendment)
-        groups = _build_groups(drafts, resolver)
+        groups = _build_groups(drafts, resolver, registry_named)
     digest = hashlib.sha256(plan_src.raw)
     digest.update(_registry_digest(registry))
     for src in (tasks_src, *applied):
@@ -713,7 +713,9 @@ def _build_meta(raw: schema.RawPlanFile, src: _Source, registry: Registry) -> Me
     )
 
 
-def _build_groups(drafts: _Drafts, resolver: Resolver) -> tuple[Group, ...]:
+def _build_groups(drafts: _Drafts, resolver: Resolver, registry_named: str) -> tuple[Group, ...]:
+    """The groups and tasks of the drafts, names resolved; a name the registry lacks is a problem at its cell, saying
+    which registry files (`registry_named`: the province's, the plan's own) it could be added to."""
     groups: list[Group] = []
     for gi, g in enumerate(drafts.groups):
         numeral = to_roman(gi + 1)
@@ -732,7 +734,7 @@ def _build_groups(drafts: _Drafts, resolver: Resolver) -> tuple[Group, ...]:
                 res = resolver.resolve(t.value(name))
                 for text in res.unknown:
                     t.field(name).error(
-                        f'không tìm thấy đơn vị "{text}" (nhiệm vụ {code}) trong agencies.yaml; '
+                        f'không tìm thấy đơn vị "{text}" (nhiệm vụ {code}) trong danh mục đơn vị {registry_named}; '
                         "hãy sửa tên hoặc thêm tên này vào aliases của đơn vị"
                     )
                 unknown = unknown or bool(res.unknown)

@@ -184,6 +184,24 @@ def test_a_plan_local_name_spelt_otherwise_is_still_the_province_name(plan_copy,
         assert f"khanh-hoa.yaml:{line_of(province, f'id: {province_id}')}" in message
 
 
+def test_an_unknown_name_names_the_registry_files_to_add_it_to(plan_copy, tmp_path):
+    """The README's `kehoach validate --plan ke-hoach-sua` with a name the registry lacks: the sentence says which
+    file to add it to (the province's, and the plan's own agencies.yaml when there is one), not "agencies.yaml"."""
+    edit(plan_copy / "tasks.yaml", 'lead: "Sở Công Thương"', 'lead: "Sở Không Tồn Tại"')
+    line = line_of(plan_copy / "tasks.yaml", "Sở Không Tồn Tại")
+    result = kehoach("validate", "--plan", str(plan_copy), cwd=tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    [message] = [x for x in result.stderr.splitlines() if "Sở Không Tồn Tại" in x]
+    assert message.startswith(f"{plan_copy / 'tasks.yaml'}:{line}: ")
+    assert f'trong danh mục đơn vị "{REGISTRIES / "khanh-hoa.yaml"}";' in message
+    assert "agencies.yaml" not in message
+    (plan_copy / "agencies.yaml").write_text(LOCAL, encoding="utf-8")
+    result = kehoach("validate", "--plan", str(plan_copy), cwd=tmp_path)
+    [message] = [x for x in result.stderr.splitlines() if "Sở Không Tồn Tại" in x]
+    assert (f'trong danh mục đơn vị "{REGISTRIES / "khanh-hoa.yaml"}" hay "{plan_copy / "agencies.yaml"}";'
+            in message)
+
+
 # --------------------------------------------------------------------------- a second province, no events
 
 
