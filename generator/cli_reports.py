@@ -316,6 +316,14 @@ def _status_rows(p: Plan, year: int, db: Path | None, today: dt.date):
     return round_status(p, year, subs, today), report_date(p, year), path
 
 
+def _late_agencies(store, p: Plan, year: int) -> set[str]:
+    """The agencies whose report of `year` arrived late, as `status` says "Nộp muộn" (`review.round_status`)."""
+    from .review import round_status
+
+    rows = round_status(p, year, store.submissions(p.id, year), dt.date.today())
+    return {r.agency.id for r in rows if r.state == "Nộp muộn"}
+
+
 @app.command(help="Xem đơn vị nào đã nộp, chưa nộp, nộp có cảnh báo hoặc nộp muộn báo cáo của một năm.")
 @_friendly
 def status(
@@ -381,7 +389,8 @@ def summary(
     p = _plan_of_year(plan, year, registry)
     with _open_store(db, create=False) as store:
         latest = store.latest(p.id, year)
-    files = build_summary(p, year, latest)  # everything in memory first: nothing is written on error
+        late = _late_agencies(store, p, year)
+    files = build_summary(p, year, latest, late=late)  # everything in memory first: nothing is written on error
     target = out_dir or Path("output") / p.id / str(year) / "tong-hop"
 
     def owned(folder: Path) -> None:  # replace only a folder holding nothing but an earlier summary

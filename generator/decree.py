@@ -122,6 +122,24 @@ def signature_block(doc, recipients: Sequence[str], signer: str) -> None:
     para(right, "(Ký, ghi rõ họ tên, đóng dấu)", size=14, italic=True, align=CENTER)
 
 
+def signer_block(doc, recipients: Sequence[str], authority: str, title: str, name: str = "") -> None:
+    """The end of a document the issuing body signs: "Nơi nhận:" (12 bold italic, items 11) on the left; on the right
+    the signing authority and title (upper case, bold; "KT. GIÁM ĐỐC" / "PHÓ GIÁM ĐỐC"), room for the signature and
+    seal, and the signer's name (bold) if known. The table row is kept on one page."""
+    table = borderless_table(doc, (80, 85))
+    ooxml.forbid_row_split(table.rows[0]._tr)
+    left, right = table.rows[0].cells
+    fill_cell(left, "Nơi nhận:", size=12, bold=True, italic=True)
+    for item in recipients:
+        para(left, item, size=11)
+    lines = [line for line in (authority, title) if line]
+    fill_cell(right, lines[0].upper(), size=14, bold=True, align=CENTER)
+    for line in lines[1:]:
+        para(right, line.upper(), size=14, bold=True, align=CENTER)
+    para(right, size=14, before=72)  # the signature and seal
+    para(right, name, size=14, bold=True, align=CENTER)
+
+
 def lean_bytes(doc) -> bytes:
     """The document as deterministic .docx bytes, without what python-docx's default template carries but these
     documents never use (about 800 KB of styles, a thumbnail, custom XML). Styles kept: the defaults, Normal,

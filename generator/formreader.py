@@ -443,8 +443,26 @@ class _Doc:
                 content = child.find(_SDT_CONTENT)
                 if content is not None:
                     self.block_paragraphs(content, out)
+            elif tag == _TBL:
+                out.extend(self.table_lines(child))
             else:
                 self.block_paragraphs(child, out)
+
+    def table_lines(self, tbl: etree._Element) -> list[str]:
+        """A table typed inside a block (a cell's small table): one line per row, its cells joined by TABLE_CELLS,
+        a cell's paragraphs by spaces; empty rows left out."""
+        lines = []
+        for tr in tbl.iter(_TR):
+            if next(tr.iterancestors(_TBL), None) is not tbl:
+                continue  # a row of a table nested further down: read within its own cell
+            cells = []
+            for tc in _cells(tr):
+                paras: list[str] = []
+                self.block_paragraphs(tc, paras)
+                cells.append(" ".join(" ".join(p.split()) for p in paras if p.strip()))
+            if any(cells):
+                lines.append(TABLE_CELLS.join(cells))
+        return lines
 
     def paragraphs_of(self, el: etree._Element) -> list[str]:
         """Paragraph texts of one body-level element (paragraph, block content control, ...)."""
@@ -469,12 +487,13 @@ class _Doc:
 
 
 _BLOCK_WRAPPERS = tuple(W + n for n in ("tbl", "tr", "tc", "customXml", "sdtContent", "ins", "moveTo", "smartTag"))
-_P, _T, _SDT, _SDT_CONTENT, _TC, _TR = (W + n for n in ("p", "t", "sdt", "sdtContent", "tc", "tr"))
+_P, _T, _SDT, _SDT_CONTENT, _TC, _TR, _TBL = (W + n for n in ("p", "t", "sdt", "sdtContent", "tc", "tr", "tbl"))
+TABLE_CELLS = " | "  # between the cells of a row of a table typed inside a cell
 # A table cell holding none of these reads as the concatenated w:t of each of its paragraphs (see _rows): nothing
-# special (_SPECIAL), no list item, no placeholder, no text box (paragraphs inside a paragraph). Only hand-made XML,
+# special (_SPECIAL), no list item, no placeholder, no text box (paragraphs inside a paragraph), no table of its own. Only hand-made XML,
 # which Word refuses to open, could still read differently: a w:t outside a run or a paragraph, a paragraph inside
 # control properties.
-_EXACT = (*_SPECIAL, *(W + n for n in ("numId", "showingPlcHdr", "txbxContent")))
+_EXACT = (*_SPECIAL, *(W + n for n in ("numId", "showingPlcHdr", "txbxContent", "tbl")))  # tbl: inside a cell
 # ... nor a w:t right after another w:t of its run (LibreOffice's line break in a control, see _Doc); found in C
 _LATER_T = etree.XPath("//w:t[position() > 1]", namespaces={"w": W_NS})  # (the candidates: rare, and cheap to find)
 

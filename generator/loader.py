@@ -21,7 +21,7 @@ from .agencies import Resolver, name_key
 from .chars import code_point, not_allowed
 from .display import shown
 from .errors import PlanInvalid, Problem
-from .model import Agency, AgencyGroup, Document, Event, Group, Meta, Plan, Registry, Task
+from .model import Agency, AgencyGroup, Document, Event, Group, Meta, Plan, Registry, ReportSigner, Task
 from .schedule import parse_timeframe, unknown_warning
 from .vnformat import short_date, to_roman
 
@@ -702,6 +702,7 @@ def _build_meta(raw: schema.RawPlanFile, src: _Source, registry: Registry) -> Me
     day, month = (int(x) for x in raw.reporting.deadline.split("/"))
     if not (1 <= month <= 12 and 1 <= day <= 31):
         src.error(src.line("reporting", "deadline"), f'hạn báo cáo "{raw.reporting.deadline}" không phải ngày/tháng hợp lệ')
+    signers = _report_signers(raw, src, registry)
     return Meta(
         id=raw.id, number=raw.number, date=raw.date, issuer=raw.issuer, issuer_full=raw.issuer_full,
         place=raw.place, parent_header=raw.parent_header, title=raw.title, subject=raw.subject,
@@ -709,8 +710,31 @@ def _build_meta(raw: schema.RawPlanFile, src: _Source, registry: Registry) -> Me
         signer_authority=raw.signer.authority, signer_title=raw.signer.title, signer_name=raw.signer.name,
         receiver=raw.reporting.receiver, deadline_day=day, deadline_month=month,
         appendix_heading=raw.appendix.heading, appendix_title=raw.appendix.title,
-        appendix_attached=raw.appendix.attached,
+        appendix_attached=raw.appendix.attached, report_signers=signers,
     )
+
+
+SIGNING_AUTHORITIES = ("KT.", "TL.", "TUQ.", "TM.", "Q.")  # ký thay, thừa lệnh, thừa ủy quyền, thay mặt, quyền
+
+
+def _report_signers(raw: schema.RawPlanFile, src: _Source, registry: Registry) -> tuple[ReportSigner, ...]:
+    """`reporting.signers`: who signs the consolidated report of each receiving body (optional)."""
+    out: list[ReportSigner] = []
+    for i, s in enumerate(raw.reporting.signers):
+        where = ("reporting", "signers", i)
+        if s.agency not in registry.agencies:
+            src.error(src.line(*where, "agency"), f'người ký báo cáo tổng hợp: đơn vị "{s.agency}" không có trong '
+                                                  "danh mục đơn vị")
+        elif any(o.agency == s.agency for o in out):
+            src.error(src.line(*where, "agency"), f'người ký báo cáo tổng hợp của "{s.agency}" được khai báo hai lần')
+        authority = " ".join(s.authority.split())
+        if authority and not (authority.upper().startswith(SIGNING_AUTHORITIES) and len(authority.split()) > 1):
+            src.error(src.line(*where, "authority"),
+                      f'thẩm quyền ký "{s.authority}" phải là KT., TL., TUQ., TM. hoặc Q. và chức danh (ví dụ '
+                      '"KT. GIÁM ĐỐC"); bỏ trống khi người đứng đầu cơ quan ký')
+        out.append(ReportSigner(s.agency, authority.upper(), " ".join(s.title.split()).upper(),
+                                " ".join(s.name.split())))
+    return tuple(out)
 
 
 def _build_groups(drafts: _Drafts, resolver: Resolver, registry_named: str) -> tuple[Group, ...]:

@@ -143,6 +143,16 @@ class Document:
 
 
 @dataclass(frozen=True)
+class ReportSigner:
+    """Who signs the consolidated report for a receiving body (plan.yaml, `reporting.signers`)."""
+
+    agency: str  # agency id
+    authority: str = ""  # "KT. GIÁM ĐỐC", "" when the head signs
+    title: str = "GIÁM ĐỐC"
+    name: str = ""
+
+
+@dataclass(frozen=True)
 class Meta:
     id: str
     number: str
@@ -163,6 +173,11 @@ class Meta:
     appendix_heading: str
     appendix_title: str
     appendix_attached: str
+    report_signers: tuple[ReportSigner, ...] = ()
+
+    def report_signer(self, agency_id: str) -> ReportSigner:
+        """The signer of the consolidated report written by `agency_id` (the head, "GIÁM ĐỐC", if not given)."""
+        return next((s for s in self.report_signers if s.agency == agency_id), ReportSigner(agency_id))
 
 
 @dataclass(frozen=True)

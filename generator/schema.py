@@ -181,8 +181,16 @@ class RawSigner(_Strict):
     name: str
 
 
+class RawReportSigner(_Strict):
+    agency: str = Field(min_length=1)
+    authority: str = ""
+    title: str = Field("GIÁM ĐỐC", min_length=1)
+    name: str = ""
+
+
 class RawReporting(_Strict):
     receiver: str
+    signers: list[RawReportSigner] = []
     deadline: str = Field(pattern=r"^\d{1,2}/\d{1,2}$")
     source: str
 
