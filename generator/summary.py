@@ -22,12 +22,11 @@ from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.marker import DataPoint
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.writer.excel import ExcelWriter
 
-from . import ooxml, textfit
+from . import ooxml, xlsxfit
 from .assignments import assignments, receiver_at
 from .formreader import STATUSES, TABLE_CELLS, Entry, clean_text
 from .decree import TEXT_WIDTH_MM, header_block, lean_bytes, new_document, signer_block, title_block
@@ -40,7 +39,8 @@ from .vnformat import blank_date_line, short_date
 from .xlsxcell import set_value
 from .ziputil import normalize_zip
 
-FONT = "Times New Roman"
+FONT = xlsxfit.FONT
+XLSX_DEFAULT_SIZE = 11  # pt: the workbook's default font, Times New Roman (the unit of its column widths)
 NO_INFO = "Chưa có thông tin"  # a task no lead (or partner) reported a status for
 NOT_REPORTED = "Chưa báo cáo"  # an agency that sent no form
 NO_STATUS = "Không ghi tình trạng"  # an agency that sent its form but left the status empty
@@ -602,20 +602,15 @@ def _status_pages(n: int, first: int, then: int) -> list[range]:
 
 
 PRINT_WIDTH_PT = (297 - 20 - 15) / 25.4 * 72  # A4 landscape less the side margins of `_print_setup`
-PRINTED_UNIT_PT = 5.5  # the widest a column width unit prints (LibreOffice, Times New Roman 11 default; Excel 5.25)
+PRINTED_UNIT_PT = xlsxfit.digit_points(XLSX_DEFAULT_SIZE)  # the widest a column width unit prints (LibreOffice)
 MATRIX_SIZE = 9  # pt: the status matrix (nothing printed under 8 pt)
 STATUS_COLUMNS = (("TT", 5), ("Nhiệm vụ", 32), ("Tình trạng chung", 14))
 AGENCY_WIDTH = 7
 
 
-def _rotated_height(names, width: float, size: float) -> float:
-    """The height (pt) of a header row whose names are turned 90°, each wrapped in as many lines as its column holds."""
-    lines = max(1, int(textfit.column_points(width) / (size * textfit.LINE)))
-    height = 40.0
-    while height < textfit.MAX_ROW_PT and any(
-            textfit.wrapped_lines(n, height - 8, size, True) > lines for n in names):
-        height += 5
-    return height
+def _height(cells, size: float, bold: bool = False, italic: bool = False) -> float:
+    """The row height (pt) for cells (text, column width) of one font in this workbook (`xlsxfit.row_height`)."""
+    return xlsxfit.row_height(cells, size, bold, italic, default_size=XLSX_DEFAULT_SIZE)
 
 
 def _status_sheet(ws: Worksheet, c: Consolidation) -> None:
@@ -637,7 +632,7 @@ def _status_sheet(ws: Worksheet, c: Consolidation) -> None:
         _put(ws, row, 1, text, bold=bold, italic=italic, size=text_size, border=False,
              align=Alignment(horizontal="left", vertical="center", wrap_text=True))
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=len(STATUS_COLUMNS))
-        ws.row_dimensions[row].height = textfit.row_height([(text, title_width)], text_size, bold)
+        ws.row_dimensions[row].height = _height([(text, title_width)], text_size, bold, italic)
     header = 4
     for col, (text, width) in enumerate(STATUS_COLUMNS, start=1):
         _put(ws, header, col, text, bold=True, align=CENTER, fill=HEADER_FILL, size=size)
@@ -647,7 +642,10 @@ def _status_sheet(ws: Worksheet, c: Consolidation) -> None:
         _put(ws, header, col, agency.name, bold=True, fill=HEADER_FILL, size=size,
              align=Alignment(horizontal="center", vertical="center", text_rotation=90, wrap_text=True))
         ws.column_dimensions[get_column_letter(col)].width = AGENCY_WIDTH
-    ws.row_dimensions[header].height = _rotated_height([a.name for a in agencies], AGENCY_WIDTH, size)
+    ws.row_dimensions[header].height = max(
+        _height(STATUS_COLUMNS, size, bold=True),
+        xlsxfit.rotated_row_height([a.name for a in agencies], AGENCY_WIDTH, size, bold=True,
+                                   default_size=XLSX_DEFAULT_SIZE))
     col_of = {a.id: first + i for i, a in enumerate(agencies)}
     widths = {col: w for col, (_, w) in enumerate(STATUS_COLUMNS, start=1)}
     row = header
@@ -657,7 +655,7 @@ def _status_sheet(ws: Worksheet, c: Consolidation) -> None:
         _put(ws, row, 2, group.title, bold=True, fill=GROUP_FILL, size=size)
         for col in range(3, last + 1):
             _put(ws, row, col, None, fill=GROUP_FILL)
-        ws.row_dimensions[row].height = textfit.row_height([(group.title, widths[2])], size, True)
+        ws.row_dimensions[row].height = _height([(group.title, widths[2])], size, bold=True)
         for t in tasks:
             row += 1
             name = t.task.task + (" (đã hết thời hạn)" if t.expired else "")
@@ -666,12 +664,13 @@ def _status_sheet(ws: Worksheet, c: Consolidation) -> None:
             _put(ws, row, 3, t.status_label, bold=True, align=CENTER, fill=_fill(t.status), size=size)
             for col in range(first, last + 1):
                 _put(ws, row, col, None)
-            cells = [(name, widths[2]), (t.status_label, widths[3], size, True)]
+            bold_cells = [(t.status_label, widths[3])]  # the overall status and every agency's (for a lead) in bold
             for contribution in t.leads + t.partners:
                 _put(ws, row, col_of[contribution.agency.id], contribution.label, bold=contribution.role == "lead",
                      align=CENTER, fill=_fill(contribution.category), size=size)
-                cells.append((contribution.label, AGENCY_WIDTH, size, True))
-            ws.row_dimensions[row].height = textfit.row_height(cells, size)
+                bold_cells.append((contribution.label, AGENCY_WIDTH))
+            ws.row_dimensions[row].height = max(_height([(name, widths[2])], size),
+                                                _height(bold_cells, size, bold=True))
     ws.freeze_panes = ws.cell(row=header + 1, column=first)
     ws.auto_filter.ref = f"A{header}:{ws.cell(row=row, column=max(last, 3)).coordinate}"
     _print_setup(ws, f"{header}:{header}", "A:B")  # the task, on every page; its overall status on the first
@@ -697,7 +696,7 @@ def _results_sheet(ws: Worksheet, c: Consolidation) -> None:
     for col, (text, width) in enumerate(columns, start=1):
         _put(ws, header, col, text, bold=True, align=CENTER, fill=HEADER_FILL, size=size)
         ws.column_dimensions[get_column_letter(col)].width = width
-    ws.row_dimensions[header].height = textfit.row_height([(t, w) for t, w in columns], size, True)
+    ws.row_dimensions[header].height = _height(columns, size, bold=True)
     widths = [w for _, w in columns]
     row = header
     for t in c.tasks:
@@ -715,7 +714,7 @@ def _results_sheet(ws: Worksheet, c: Consolidation) -> None:
                     _put(ws, row, col, value, align=CENTER, fill=_fill(contribution.category), size=size)
                 else:
                     _put(ws, row, col, value, size=size)
-            ws.row_dimensions[row].height = textfit.row_height(
+            ws.row_dimensions[row].height = _height(
                 [(ws.cell(row=row, column=col).value, w) for col, w in enumerate(widths, start=1)], size)
     ws.freeze_panes = ws.cell(row=header + 1, column=3)
     ws.auto_filter.ref = f"A{header}:G{max(row, header)}"
@@ -784,18 +783,10 @@ def _print_setup(ws: Worksheet, title_rows: str, title_cols: str | None = None, 
     margins.top, margins.bottom, margins.left, margins.right = 20 * mm, 20 * mm, 20 * mm, 15 * mm
 
 
-def _default_font(wb: Workbook) -> None:
-    """Times New Roman 11 as the workbook's default font: column widths are counted in its digits, so Excel and
-    LibreOffice (which has no Calibri to measure and would take a much wider substitute) give columns one width."""
-    font = Font(name=FONT, size=11, family=1)
-    wb._fonts = IndexedList([font])  # openpyxl has no API for the default font: the stylesheet's first font
-    wb._named_styles["Normal"].font = font
-
-
 def summary_xlsx(c: Consolidation) -> bytes:
     """The status matrix (tasks x agencies), the results text and a chart of tasks by status, as .xlsx bytes."""
     wb = Workbook()
-    _default_font(wb)
+    xlsxfit.use_default_font(wb, XLSX_DEFAULT_SIZE)  # column widths are in its digits, in Excel and LibreOffice alike
     _status_sheet(wb.active, c)
     wb.active.title = "Tình trạng"
     _results_sheet(wb.create_sheet("Kết quả"), c)

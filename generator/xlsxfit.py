@@ -12,11 +12,16 @@ fonts-liberation2). That table is derived from the font files by `derive_metrics
 font's), so the estimate, and the file written, are the same on every machine whatever fonts it has.
 
 Column widths: a width in an .xlsx is in "characters" of the workbook's default font's widest digit. kehoach's
-workbooks make that font Times New Roman 12 (`use_default_font`), whose digits are half an em, 8 px at 96 dpi: a
-width of w is about 8·w px = 6·w pt in Excel and in LibreOffice alike (with Calibri as the default, LibreOffice
-without Calibri's metrics falls back to another font and prints the columns a third wider than Excel does).
+workbooks make that font Times New Roman (`use_default_font`; 12 pt for the appendix, 11 pt for the summary), whose
+digits are half an em: 8 px at 96 dpi for 12 pt, so a width of w is about 8·w px = 6·w pt in Excel and in LibreOffice
+alike. At a size whose digit is not a whole number of pixels Excel rounds it (11 pt: 7.33 px, 7 px) while LibreOffice
+keeps it: `column_points` is the narrower, Excel's (the room text wraps in), `digit_points` the wider, LibreOffice's
+(what a page must hold). (With Calibri as the default, LibreOffice without Calibri's metrics falls back to another
+font and prints the columns a third wider than Excel does.) Every function taking a column width takes the
+workbook's default font size as `default_size`.
 
-The pure API: `text_width`, `wrap_lines`, `line_height`, `column_points`, `row_height`.
+The pure API: `text_width`, `wrap_lines`, `line_height`, `digit_points`, `column_points`, `row_height`,
+`rotated_row_height`.
 """
 
 from __future__ import annotations
@@ -43,10 +48,10 @@ FONT_FILES = {
 RANGES = ((0x20, 0x24F), (0x300, 0x36F), (0x1E00, 0x1EFF), (0x2000, 0x206F), (0x20A0, 0x20CF))
 
 PX_PER_PT = 96 / 72
-DIGIT_PX = 8  # widest digit of Times New Roman 12 at 96 dpi (0.5 em of 16 px): the unit of column widths
 CELL_PADDING_PT = 2 * 2.25  # text inset, left plus right, inside a cell (3 px a side; LibreOffice uses about 1 pt)
 ROW_PADDING_PT = 4.5  # above the first line and below the last together (6 px: Excel's rounding of lines to pixels)
 SAFETY = 0.99  # wrap in a little less than the width left: kerning and hinting may widen a line slightly
+MAX_ROW_PT = 408.75  # the tallest whole-pixel row (545 px) within the 409 pt Excel allows
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -173,9 +178,23 @@ def line_height(size: float = DEFAULT_SIZE, bold: bool = False, italic: bool = F
     return _style(bold, italic)[2] * size
 
 
-def column_points(width: float) -> float:
-    """The width in points of a column `width` units wide (in a workbook whose default font is Times New Roman 12)."""
-    pixels = math.floor(((256 * width + math.floor(128 / DIGIT_PX)) / 256) * DIGIT_PX)
+def digit_points(default_size: float = DEFAULT_SIZE) -> float:
+    """The width in points of the widest digit of Times New Roman `default_size`: one unit of column width in a
+    workbook with that default font, as LibreOffice prints it (unrounded)."""
+    widths, _fallback, _line = _style(False, False)
+    return max(widths[d] for d in "0123456789") * default_size
+
+
+def digit_pixels(default_size: float = DEFAULT_SIZE) -> int:
+    """The widest digit in whole pixels at 96 dpi, as Excel measures the unit of column widths (12 pt: 8 px)."""
+    return math.floor(digit_points(default_size) * PX_PER_PT + 0.5)
+
+
+def column_points(width: float, default_size: float = DEFAULT_SIZE) -> float:
+    """The width in points of a column `width` units wide, in a workbook whose default font is Times New Roman
+    `default_size` (Excel's whole pixels: never wider than LibreOffice prints it)."""
+    digit = digit_pixels(default_size)
+    pixels = math.floor(((256 * width + math.floor(128 / digit)) / 256) * digit)
     return pixels / PX_PER_PT
 
 
@@ -208,19 +227,49 @@ def wrap_lines(text: str, width_pt: float, size: float = DEFAULT_SIZE, bold: boo
     return total
 
 
-def row_height(texts_and_widths, font_size: float = DEFAULT_SIZE, bold: bool = False, italic: bool = False) -> float:
-    """The height in points a row needs for the tallest of its cells, each given as (text, column width in units).
+def _whole_pixels(points: float) -> float:
+    """`points` rounded up to a whole pixel (0.75 pt), as Excel shows heights, so a height that fits is never rounded
+    down to one that cuts a line; at most the tallest row Excel allows."""
+    return min(MAX_ROW_PT, math.ceil(round(points / 0.75, 6)) * 0.75)
 
-    A merged cell is one (text, sum of the merged columns' widths). The result is rounded up to a whole pixel
-    (0.75 pt), as Excel shows heights, so a height that fits is never rounded down to one that cuts a line.
+
+def row_height(texts_and_widths, font_size: float = DEFAULT_SIZE, bold: bool = False, italic: bool = False, *,
+               default_size: float = DEFAULT_SIZE) -> float:
+    """The height in points a row needs for the tallest of its cells, each given as (text, column width in units),
+    in a workbook whose default font is Times New Roman `default_size`.
+
+    A merged cell is one (text, sum of the merged columns' widths). The result is in whole pixels (`_whole_pixels`).
     """
     lines = 1
     for text, width in texts_and_widths:
         if text:
-            room = (column_points(width) - CELL_PADDING_PT) * SAFETY
+            room = (column_points(width, default_size) - CELL_PADDING_PT) * SAFETY
             lines = max(lines, wrap_lines(str(text), room, font_size, bold, italic))
-    points = lines * line_height(font_size, bold, italic) + ROW_PADDING_PT
-    return math.ceil(round(points / 0.75, 6)) * 0.75
+    return _whole_pixels(lines * line_height(font_size, bold, italic) + ROW_PADDING_PT)
+
+
+def rotated_row_height(texts, width: float, font_size: float = DEFAULT_SIZE, bold: bool = False,
+                       italic: bool = False, *, default_size: float = DEFAULT_SIZE) -> float:
+    """The height in points a row needs for `texts` turned 90° in columns `width` units wide: the lines of a turned
+    text stack across its column, so each text wraps in as many lines as the column holds, along the row's height.
+    The lowest whole-pixel height (`_whole_pixels`) at which every text fits."""
+    across = max(1, math.floor((column_points(width, default_size) - CELL_PADDING_PT) /
+                               line_height(font_size, bold, italic)))
+
+    def fits(pixels: int) -> bool:
+        room = (pixels * 0.75 - ROW_PADDING_PT) * SAFETY
+        return room > 0 and all(wrap_lines(str(t), room, font_size, bold, italic) <= across for t in texts if t)
+
+    low, high = 1, round(MAX_ROW_PT / 0.75)  # in pixels: the answer is in [low, high]
+    if not fits(high):
+        return MAX_ROW_PT
+    while low < high:  # wrapping in more room never takes more lines
+        middle = (low + high) // 2
+        if fits(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return _whole_pixels(high * 0.75)
 
 
 def use_default_font(wb, size: float = DEFAULT_SIZE) -> None:

@@ -51,3 +51,30 @@ def test_wrap_and_row_height():
     for h in (one, narrow, wide):
         assert (h / 0.75) == int(h / 0.75)  # whole pixels: never rounded down by the spreadsheet
     assert xlsxfit.row_height([("Sở Kế hoạch", 10)], 12, bold=True) >= xlsxfit.row_height([("Sở Kế hoạch", 10)], 12)
+
+
+def test_column_units_follow_the_workbook_default_font_size():
+    assert xlsxfit.digit_pixels(12) == 8 and xlsxfit.digit_pixels(11) == 7  # 7.33 px: Excel rounds to whole pixels
+    assert xlsxfit.column_points(10, default_size=11) == 52.5
+    assert xlsxfit.digit_points(11) == pytest.approx(5.5)  # LibreOffice keeps the digit unrounded: wider
+    assert xlsxfit.column_points(10, default_size=11) < 10 * xlsxfit.digit_points(11)
+    text = "nhiệm vụ " * 12
+    assert xlsxfit.row_height([(text, 20)], 10, default_size=11) > xlsxfit.row_height([(text, 20)], 10)
+
+
+def test_rotated_text_height_is_the_lowest_that_holds_it():
+    names = ["Ủy ban nhân dân thành phố Nha Trang", "Sở Tư pháp"]
+    height = xlsxfit.rotated_row_height(names, 7, 9, bold=True, default_size=11)
+    across = int((xlsxfit.column_points(7, 11) - xlsxfit.CELL_PADDING_PT) // xlsxfit.line_height(9, bold=True))
+    assert across == 3  # a 7-unit column (36.75 pt) holds three lines of 9 pt turned text
+
+    def lines(h: float) -> int:
+        return xlsxfit.wrap_lines(names[0], (h - xlsxfit.ROW_PADDING_PT) * xlsxfit.SAFETY, 9, bold=True)
+
+    assert lines(height) <= across < lines(height - 0.75)
+    assert xlsxfit.rotated_row_height(names[1:], 7, 9, bold=True, default_size=11) < height
+
+
+def test_no_row_is_taller_than_excel_allows():
+    assert xlsxfit.row_height([("chữ " * 5000, 10)], 10) == xlsxfit.MAX_ROW_PT <= 409
+    assert xlsxfit.rotated_row_height(["chữ " * 5000], 7, 9) == xlsxfit.MAX_ROW_PT
