@@ -120,6 +120,10 @@ def para(text: str) -> str:
     ('<w:sdt><w:sdtPr><w:tag w:val="nv1|task"/></w:sdtPr><w:sdtContent>' + para("trong ô") + "</w:sdtContent></w:sdt>",
      ["trong ô"]),
     (para("ngoài") + "<w:tbl><w:tr><w:tc>" + para("bảng lồng") + "</w:tc></w:tr></w:tbl>", ["ngoài", "bảng lồng"]),
+    (para("Kết quả:") + "<w:tbl><w:tr><w:tc>" + para("Chỉ tiêu") + "</w:tc><w:tc>" + para("Năm 2024") +
+     "</w:tc></w:tr><w:tr><w:tc>" + para("Số lớp") + "</w:tc><w:tc><w:p><w:r><w:t>3</w:t><w:t>(đạt)</w:t></w:r></w:p>"
+     "</w:tc></w:tr><w:tr><w:tc><w:p/></w:tc><w:tc><w:p/></w:tc></w:tr></w:tbl><w:p/>",
+     ["Kết quả:", "Chỉ tiêu | Năm 2024", "Số lớp | 3 (đạt)", ""]),  # a typed table: a line per row, cells by " | "
     ('<w:del w:id="1" w:author="x">' + para("đã xóa") + "</w:del>" + para("còn"), ["còn"]),
     ("<w:p>" + run("khung:") + '<w:r><w:pict><w:txbxContent>' + para("chữ trong khung") + "</w:txbxContent></w:pict>"
      "</w:r></w:p>", ["khung:chữ trong khung"]),
