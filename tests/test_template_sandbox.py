@@ -50,26 +50,37 @@ def _limit_memory() -> None:  # in the child: a regression fails with MemoryErro
     resource.setrlimit(resource.RLIMIT_AS, (3 * 1024 ** 3, resource.RLIM_INFINITY))
 
 
+# Starts the CLI and writes its peak memory (wait4's ru_maxrss, KB) to the file argv[1]. A process forked from pytest
+# would report pytest's own memory at the fork as its peak (Linux keeps the larger of the two across exec), which in
+# the full suite is hundreds of MB; this small process's child starts from its few MB.
+LAUNCHER = """
+import os, subprocess, sys
+p = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(p.pid, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(usage.ru_maxrss))
+code = os.waitstatus_to_exitcode(status)
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
 def run(*args: str, cwd: Path, timeout: float = 60) -> tuple[int, str, str, float, float]:
     """Run the CLI; returns (exit code, stdout, stderr, seconds, peak memory of the process in MB)."""
     start = time.monotonic()
+    peak = cwd / ".peak-kb"
     with open(cwd / ".stdout", "w+") as o, open(cwd / ".stderr", "w+") as e:
-        p = subprocess.Popen([sys.executable, "-m", "generator", *args], cwd=cwd, stdout=o, stderr=e,
-                             preexec_fn=_limit_memory)
-        while True:
-            pid, status, usage = os.wait4(p.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() - start > timeout:
-                p.kill()
-                _, status, usage = os.wait4(p.pid, 0)
-                break
-            time.sleep(0.02)
-        p.returncode = os.waitstatus_to_exitcode(status)
+        p = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(peak), sys.executable, "-m", "generator", *args],
+                             cwd=cwd, stdout=o, stderr=e, preexec_fn=_limit_memory, start_new_session=True)
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, 9)  # the launcher and the CLI
+            p.wait()
         seconds = time.monotonic() - start
         o.seek(0)
         e.seek(0)
-        return p.returncode, o.read(), e.read(), seconds, usage.ru_maxrss / 1024
+        peak_mb = int(peak.read_text()) / 1024 if peak.exists() else float("inf")
+        return p.returncode, o.read(), e.read(), seconds, peak_mb
 
 
 def refused(tmp_path: Path, jinja: str, command: str) -> str:
