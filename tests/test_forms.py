@@ -37,7 +37,7 @@ STATUSES = ["Hoàn thành", "Đang thực hiện", "Chưa thực hiện"]
 COLUMN_TITLES = ("TT", "Nhiệm vụ", "Sản phẩm", "Thời gian", "Kết quả thực hiện", "Tình trạng", "Ghi chú")
 
 # --------------------------------------------------------------------------------------------------------------------
-# HAND-CHECKED from the PHỤ LỤC of /work/shared/source/ke-hoach-1627-KH-UBND.txt (cells "Đơn vị chủ trì",
+# HAND-CHECKED from the PHỤ LỤC of ../shared/source/ke-hoach-1627-KH-UBND.txt (cells "Đơn vị chủ trì",
 # "Đơn vị phối hợp", "Thời gian hoàn thành"), applying by hand the role rules of issue #3: groups fan out to their
 # members (21 sở, ban, ngành; 4 cơ quan Trung ương; 9 UBND cấp huyện); an agency named explicitly keeps that role
 # even when a group it belongs to holds the other one (Sở Nội vụ in II.6, Sở Thông tin và Truyền thông in I.1);
