@@ -87,39 +87,49 @@ def borderless_table(doc, widths_mm: Sequence[float]):
     return table
 
 
-def header_block(doc, parent: str, body: str, number: str, date_line: str) -> None:
-    """Top of page 1: parent body / issuing body (bold, short line) / number, beside Quốc hiệu, Tiêu ngữ, date."""
-    left_mm, right_mm = 72, 100  # a little wider than the text: long agency names stay on one line
-    table = borderless_table(doc, (left_mm, right_mm))
+def header_block(doc, parent: str | Sequence[str], body: str | Sequence[str], number: str, date_line: str) -> None:
+    """Top of page 1: parent body / issuing body (bold, short line) / number, beside Quốc hiệu, Tiêu ngữ, date.
+
+    `parent` and `body` are one paragraph each, or a paragraph per item (the lines a long name is split on, or the
+    template's tags around them); an empty `parent` prints no line. Column widths: headers.py, which checks that
+    each line fits (a line that does not fit would be broken by Word wherever it likes)."""
+    from .headers import HEADER_CELL_MARGIN_MM, HEADER_LEFT_MM, HEADER_RIGHT_MM
+
+    table = borderless_table(doc, (HEADER_LEFT_MM, HEADER_RIGHT_MM))
     ooxml.set_table_indent(table._tbl, Mm(-5).twips)
+    ooxml.set_table_cell_margins(table._tbl, Mm(HEADER_CELL_MARGIN_MM).twips, Mm(HEADER_CELL_MARGIN_MM).twips)
     left, right = table.rows[0].cells
-    fill_cell(left, parent, size=13, align=CENTER)
-    para(left, body, size=13, bold=True, align=CENTER)
-    short_rule(left, 26, left_mm)
+    lines = [(t, False) for t in ([parent] if isinstance(parent, str) else parent) if t]
+    lines += [(t, True) for t in ([body] if isinstance(body, str) else body)]
+    for i, (text, bold) in enumerate(lines):
+        (fill_cell if i == 0 else para)(left, text, size=13, bold=bold, align=CENTER)
+    short_rule(left, 26, HEADER_LEFT_MM)
     para(left, number, size=13, align=CENTER, before=6)
     fill_cell(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12, bold=True, align=CENTER)
     para(right, "Độc lập - Tự do - Hạnh phúc", size=14, bold=True, align=CENTER)
-    short_rule(right, 62, right_mm)
+    short_rule(right, 62, HEADER_RIGHT_MM)
     para(right, date_line, size=14, italic=True, align=CENTER, before=6)
 
 
-def title_block(doc, subject: str, receiver_line: str) -> None:
-    """"BÁO CÁO", the trích yếu with a short line under it, and the "Kính gửi" line."""
-    para(doc, "BÁO CÁO", bold=True, align=CENTER, before=18)
+def title_block(doc, subject: str, receiver_line: str, *, title: str = "BÁO CÁO") -> None:
+    """The document type ("BÁO CÁO"), the trích yếu with a short line under it, and the "Kính gửi" line."""
+    para(doc, title, bold=True, align=CENTER, before=18)
     para(doc, subject, bold=True, align=CENTER)
     short_rule(doc, 35, TEXT_WIDTH_MM)
     para(doc, receiver_line, align=CENTER, before=12, after=12)
 
 
-def signature_block(doc, recipients: Sequence[str], signer: str) -> None:
+def signature_block(doc, recipients: Sequence[str], signer: str, *, note: str = "(Ký, ghi rõ họ tên, đóng dấu)",
+                    label: str = "Nơi nhận:") -> None:
     """"Nơi nhận:" (12 bold italic, items 11) on the left; the signer's title and the signing note on the right."""
     table = borderless_table(doc, (80, 85))
+    ooxml.forbid_row_split(table.rows[0]._tr)  # the recipients and the signer on one page
     left, right = table.rows[0].cells
-    fill_cell(left, "Nơi nhận:", size=12, bold=True, italic=True)
+    fill_cell(left, label, size=12, bold=True, italic=True)
     for item in recipients:
         para(left, item, size=11)
     fill_cell(right, signer, size=14, bold=True, align=CENTER)
-    para(right, "(Ký, ghi rõ họ tên, đóng dấu)", size=14, italic=True, align=CENTER)
+    para(right, note, size=14, italic=True, align=CENTER)
 
 
 def signer_block(doc, recipients: Sequence[str], authority: str, title: str, name: str = "") -> None:

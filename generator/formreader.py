@@ -70,8 +70,19 @@ PLACEHOLDERS = {
 # LibreOffice takes the formatting of the first character it replaces, so it prints plain, not grey and italic.
 HINT_LEAD = "\u200b"  # zero width space
 _HINTS = frozenset(PLACEHOLDERS.values())
-KINDS = ("code", "task", "deliverable", "timeframe", "result", "status", "note")  # column order in the form
+KINDS = ("code", "task", "deliverable", "timeframe", "result", "status", "note")
 _KINDS = {kind: kind for kind in KINDS}
+# The columns of a task row, by number of cells: which kinds each cell holds. Since the end of 2026 the product and
+# the timeframe are printed in the task cell under the task text, and the note under the status, each introduced by
+# its label (LABELS); forms sent out before that have a column for each. A cell holding several kinds is shared out
+# by the labels (_split_cell); the layout itself is used when a row's controls are gone (see _task_rows).
+LAYOUTS = {
+    4: (("code",), ("task", "deliverable", "timeframe"), ("result",), ("status", "note")),
+    7: tuple((kind,) for kind in KINDS),
+}
+# The label opening the paragraph of a kind that shares a cell: before the prefilled product and timeframe (in their
+# controls), and alone in the paragraph above the note.
+LABELS = {"deliverable": "Sản phẩm: ", "timeframe": "Thời gian: ", "note": "Ghi chú: "}
 
 W_NS = ooxml.W_NS
 W = f"{{{W_NS}}}"
@@ -647,13 +658,37 @@ def _task_rows(rows: tuple[Row, ...], by_code: Mapping[str, Task],
             if task is None:
                 continue
             task_id = task.id
-        if len(cells) == len(KINDS) and len(kinds) < len(KINDS):
-            for i, kind in enumerate(KINDS):
-                kinds.setdefault(kind, i)
+        layout = LAYOUTS.get(len(cells))
+        if layout is not None and len(kinds) < len(KINDS):
+            for i, column in enumerate(layout):
+                for kind in column:
+                    kinds.setdefault(kind, i)
         if "status" not in kinds and row.lists:
             # LibreOffice drops both the tag and the title of a drop-down list: find it by its list
             kinds["status"] = row.lists[0]
-        yield task_id, {kind: cells[i] for kind, i in kinds.items()}
+        found = {kind: cells[i] for kind, i in kinds.items()}
+        for first in ("task", "status"):
+            shared = kinds.get(first)
+            labelled = [k for k in LABELS if k != first and kinds.get(k) == shared]
+            if shared is not None and labelled:
+                found.update(_split_cell(cells[shared], first, labelled))
+        yield task_id, found
+
+
+def _split_cell(paras: list[str], first: str, kinds: list[str]) -> dict[str, list[str]]:
+    """A shared cell's paragraphs shared out: each paragraph starting with the label of one of `kinds` ("Sản phẩm: ")
+    and those after it belong to that kind (without the label), the ones before to `first` (the task, the status).
+    A kind whose label is not there (an empty product is not printed) gets no paragraphs."""
+    out: dict[str, list[str]] = {first: [], **{k: [] for k in kinds}}
+    current = first
+    for text in paras:
+        stripped = text.lstrip()
+        for kind in kinds:
+            if stripped.startswith(LABELS[kind]) or stripped.startswith(LABELS[kind].rstrip()):
+                current, text = kind, stripped[len(LABELS[kind].rstrip()):].lstrip()
+                break
+        out[current].append(text)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------------------- sections

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from .assignments import AgencyTasks, Assignment, receiver_at, report_date
-from .model import Plan
+from .headers import Heading, heading, unbreakable
+from .model import Agency, Plan
 from .vnformat import blank_date_line, long_date, short_date
 
 FORM_ID = "bao-cao-don-vi"
@@ -32,27 +33,65 @@ def _row(a: Assignment) -> dict[str, str]:
     }
 
 
+def agency_heading(plan: Plan, agency: Agency) -> Heading:
+    """How `agency` heads its documents (parent line, name lines, place), by its kind's rule in the registry."""
+    return heading(agency, plan.registry.header_rules, plan.meta.parent_header, plan.meta.place)
+
+
 def form_context(plan: Plan, at: AgencyTasks, year: int) -> dict:
     m = plan.meta
     plan_ref = f"Kế hoạch số {m.number} ngày {short_date(m.date)}"
     receiver = receiver_name(plan, year)
     title = m.title[0].lower() + m.title[1:]
+    head = agency_heading(plan, at.agency)
+    name = at.agency.name
+    # The receiving body does not write to itself: its own tasks go straight into the consolidated report it
+    # writes, so its form is an internal working sheet (no "Kính gửi", no number, no Nơi nhận).
+    sheet = at.agency.id == receiver_at(plan, year).id
+    if sheet:
+        letter = {
+            "doc_title": "PHIẾU TỔNG HỢP",
+            "number_line": "",
+            "subject_line": f"Kết quả thực hiện các nhiệm vụ của {name} theo {plan_ref} của {m.issuer} về "
+                            f"{m.subject} năm {year}",
+            "receiver_line": f"(Tài liệu làm việc nội bộ của {name}: kết quả ghi ở đây được tổng hợp vào báo cáo "
+                             f"chung gửi {m.issuer_full}, không gửi đi như một văn bản)",
+            "opening": f"Thực hiện {plan_ref} của {m.issuer_full} về {title}, {name} ghi kết quả thực hiện năm "
+                       f"{year} các nhiệm vụ được giao để tổng hợp vào báo cáo chung như sau:",
+            "closing": f"Kết quả trên được tổng hợp cùng báo cáo của các đơn vị vào báo cáo kết quả thực hiện năm "
+                       f"{year} theo {plan_ref} của {m.issuer}, gửi {m.issuer_full}./.",
+            "recipients": [],
+            "signer": "NGƯỜI TỔNG HỢP",
+            "signer_note": "(Ký, ghi rõ họ tên)",
+        }
+    else:
+        letter = {
+            "doc_title": "BÁO CÁO",
+            "number_line": f"Số:      /BC-{at.agency.code}",
+            "subject_line": f"Kết quả thực hiện {plan_ref} của {m.issuer} về {m.subject} năm {year}",
+            "receiver_line": f"Kính gửi: {receiver}",
+            "opening": f"Thực hiện {plan_ref} của {m.issuer_full} về {title}, {name} báo cáo kết quả "
+                       f"thực hiện năm {year} như sau:",
+            "closing": f"Trên đây là báo cáo kết quả thực hiện năm {year} của {name} theo {plan_ref} của "
+                       f"{m.issuer}. "
+                       f"Báo cáo gửi {receiver} trước {long_date(report_date(plan, year))} để tổng hợp, báo cáo "
+                       f"{m.issuer_full}./.",
+            "recipients": [f"- {receiver};", "- Lưu: VT."],
+            "signer": "THỦ TRƯỞNG CƠ QUAN",
+            "signer_note": "(Ký, ghi rõ họ tên, đóng dấu)",
+        }
     return {
         "year": year,
         "plan_number": m.number,
-        "parent_header": m.parent_header,
-        "agency_name": at.agency.name,
-        "agency_header": at.agency.header_text,
+        "parent_header": unbreakable(head.parent),
+        "agency_name": name,
+        "agency_header": " ".join(head.lines),
+        "agency_header_lines": [unbreakable(line) for line in head.lines],
         "agency_code": at.agency.code,
-        "date_line": blank_date_line(m.place, year),
-        "subject_line": f"Kết quả thực hiện {plan_ref} của {m.issuer} về {m.subject} năm {year}",
+        "date_line": blank_date_line(head.place, year),
         "receiver_name": receiver,
-        "opening": f"Thực hiện {plan_ref} của {m.issuer_full} về {title}, {at.agency.name} báo cáo kết quả "
-                   f"thực hiện năm {year} như sau:",
-        "closing": f"Trên đây là báo cáo kết quả thực hiện năm {year} của {at.agency.name} theo {plan_ref} của "
-                   f"{m.issuer}. "
-                   f"Báo cáo gửi {receiver} trước {long_date(report_date(plan, year))} để tổng hợp, báo cáo "
-                   f"{m.issuer_full}./.",
+        "working_sheet": sheet,
+        **letter,
         "lead": [_row(a) for a in at.lead],
         "partner": [_row(a) for a in at.partner],
         "expired": [_row(a) for a in at.expired],

@@ -22,28 +22,39 @@ from . import ooxml
 from .decree import GREY, JUSTIFY, header_block, lean_bytes, new_document
 from .decree import para as _para
 from .decree import signature_block, title_block
-from .formreader import HINT_LEAD
+from .formreader import HINT_LEAD, LABELS
 
 STATUSES = ("Hoàn thành", "Đang thực hiện", "Chưa thực hiện")
-# Task table columns (width in mm; the text width of A4 portrait with 30/15 mm margins is 165 mm).
-COLUMNS = (("TT", 15), ("Nhiệm vụ", 43), ("Sản phẩm", 22), ("Thời gian", 22), ("Kết quả thực hiện", 34),
-           ("Tình trạng", 15), ("Ghi chú", 14))
+# Task table columns (width in mm; the text width of A4 portrait with 30/15 mm margins is 165 mm). The product and
+# the timeframe are printed under the task text ("Sản phẩm: ...", "Thời gian: ...") and the note under the status
+# ("Ghi chú:"), each introduced by its label (formreader.LABELS, formreader.LAYOUTS): the result column has 40 % of
+# the width, the task text 38 % (a blank form is as long as its task texts), and "Đang thực hiện" (24 mm in 11 pt)
+# fits on one line.
+COLUMNS = (("TT", 10), ("Nhiệm vụ", 62), ("Kết quả thực hiện", 67), ("Tình trạng", 26))
+CELL_MARGIN_MM = 1  # left and right, inside each cell (Word's default is 1.9 mm)
 
 
 # Named styles of the task tables, defined once in styles.xml (ids ASCII, names as the office sees them in Word's
 # style list): a table cell then carries only its w:pStyle, a placeholder run only its w:rStyle, instead of repeating
 # the same direct formatting in every cell of every row (most of a form's XML).
 TEXT, CENTRED, HEADING, CODE, VIA = "TableText", "TableTextCentered", "TableHeading", "TableCode", "TableNote"
+TASK, DETAIL = "TableTask", "TableDetail"
 PLACEHOLDER = "PlaceholderText"  # Word's own character style for the grey hint of a content control
 
 
 def _add_styles(doc) -> None:
     """Table text 11 pt with no space before/after (a centred, a bold centred column-title and task-code variant,
     the 10 pt italic "(Giao chung: ...)" note), and the grey italic placeholder hint. The hint is a character style:
-    a paragraph style would make what the clerk types in the cell grey and italic too."""
+    a paragraph style would make what the clerk types in the cell grey and italic too.
+
+    Rows may split across pages (a clerk's answer may be longer than a page, and a row that cannot split leaves the
+    rest of the page blank); what must stay together is said by the styles: the column titles keep with the first
+    row (and the header row repeats on every page), a task's own text keeps its lines together, and every table
+    paragraph has widow/orphan control."""
     styles = doc.styles
 
-    def paragraph(style_id, name, base, *, size=None, bold=None, italic=None, align=None):
+    def paragraph(style_id, name, base, *, size=None, bold=None, italic=None, align=None, keep_next=None,
+                  keep_lines=None, widows=None, before=None):
         style = styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
         style.style_id = style_id
         style.base_style = _style(doc, base)
@@ -58,13 +69,23 @@ def _add_styles(doc) -> None:
             style.font.italic = italic
         if align is not None:
             style.paragraph_format.alignment = align
+        if keep_next is not None:
+            style.paragraph_format.keep_with_next = keep_next
+        if keep_lines is not None:
+            style.paragraph_format.keep_together = keep_lines
+        if widows is not None:
+            style.paragraph_format.widow_control = widows
+        if before is not None:
+            style.paragraph_format.space_before = Pt(before)
         style.next_paragraph_style = style
 
-    paragraph(TEXT, "Bảng - nội dung", "Normal", size=11)
+    paragraph(TEXT, "Bảng - nội dung", "Normal", size=10.5, widows=True)
     paragraph(CENTRED, "Bảng - nội dung giữa", TEXT, align=WD_ALIGN_PARAGRAPH.CENTER)
-    paragraph(HEADING, "Bảng - tiêu đề cột", CENTRED, bold=True)
+    paragraph(HEADING, "Bảng - tiêu đề cột", CENTRED, bold=True, keep_next=True)
     paragraph(CODE, "Bảng - mã nhiệm vụ", CENTRED, bold=True)
+    paragraph(TASK, "Bảng - nhiệm vụ", TEXT, keep_lines=True)
     paragraph(VIA, "Bảng - giao chung", TEXT, size=10, italic=True)
+    paragraph(DETAIL, "Bảng - sản phẩm, thời gian", TEXT, size=10, keep_lines=True, before=1)
     hint = styles.add_style("Placeholder Text", WD_STYLE_TYPE.CHARACTER, builtin=True)
     hint.style_id = PLACEHOLDER
     hint.base_style = styles.default(WD_STYLE_TYPE.CHARACTER)
@@ -107,8 +128,8 @@ def _lock(cell, tag: str, title: str) -> None:
     tc.append(ooxml.wrap_block_sdt(ps, tag, title, lock="sdtContentLocked"))
 
 
-def _fill_in(cell, tag: str, title: str, hint: str) -> None:
-    p = _cell_para(cell, hint, TEXT, hint=True)
+def _fill_in(cell, tag: str, title: str, hint: str, *, first: bool = True) -> None:
+    p = _cell_para(cell, hint, TEXT, hint=True, first=first)
     cell._tc.remove(p._p)
     cell._tc.append(ooxml.wrap_block_sdt([p._p], tag, title, lock="sdtLocked", placeholder=True))
 
@@ -121,6 +142,12 @@ def _status(cell, tag: str) -> None:
     p._p.append(ooxml.dropdown_sdt(runs, tag, "Tình trạng", STATUSES))
 
 
+def _keep(p):
+    """A heading that stays on the page of what follows it (its table's header row, its section's text)."""
+    p.paragraph_format.keep_with_next = True
+    return p
+
+
 def _jinja_row(table, tag: str) -> None:
     row = table.add_row()
     _cell_para(row.cells[0], tag, TEXT)
@@ -131,6 +158,7 @@ def _task_table(doc, var: str) -> None:
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     ooxml.set_table_borders(table._tbl)
     ooxml.set_table_layout_fixed(table._tbl)
+    ooxml.set_table_cell_margins(table._tbl, Mm(CELL_MARGIN_MM).twips, Mm(CELL_MARGIN_MM).twips)
     for i, (title, width) in enumerate(COLUMNS):
         table.columns[i].width = Mm(width)
     header = table.rows[0]
@@ -141,50 +169,62 @@ def _task_table(doc, var: str) -> None:
         ooxml.set_cell_shading(cell._tc, "E7E6E6")
     _jinja_row(table, f"{{%tr for t in {var} %}}")
     row = table.add_row()
-    ooxml.forbid_row_split(row._tr)
     c = row.cells
     for cell, (_, width) in zip(c, COLUMNS):
         cell.width = Mm(width)
     _cell_para(c[0], "{{ t.code }}", CODE)
     _lock(c[0], "{{ t.id }}|code", "Mã nhiệm vụ")
-    _cell_para(c[1], "{{ t.task }}", TEXT)
+    # The task cell: the task (with its "Giao chung" note), then its product and timeframe, each in its own
+    # locked control, introduced by its label (formreader.LABELS).
+    _cell_para(c[1], "{{ t.task }}", TASK)
     _cell_para(c[1], "{%p if t.via %}", TEXT, first=False)
     _cell_para(c[1], "({{ t.via }})", VIA, first=False)
     _cell_para(c[1], "{%p endif %}", TEXT, first=False)
     _lock(c[1], "{{ t.id }}|task", "Nhiệm vụ")
-    _cell_para(c[2], "{{ t.deliverable }}", TEXT)
-    _lock(c[2], "{{ t.id }}|deliverable", "Sản phẩm")
-    _cell_para(c[3], "{{ t.timeframe }}", CENTRED)
-    _lock(c[3], "{{ t.id }}|timeframe", "Thời gian")
-    _fill_in(c[4], "{{ t.id }}|result", "Kết quả thực hiện", "Nhập kết quả thực hiện")
-    _status(c[5], "{{ t.id }}|status")
-    _fill_in(c[6], "{{ t.id }}|note", "Ghi chú", "…")
+    _cell_para(c[1], "{%p if t.deliverable %}", TEXT, first=False)
+    _append_locked(c[1], _cell_para(c[1], f"{LABELS['deliverable']}{{{{ t.deliverable }}}}", DETAIL, first=False),
+                   "{{ t.id }}|deliverable", "Sản phẩm")
+    _cell_para(c[1], "{%p endif %}", TEXT, first=False)
+    _append_locked(c[1], _cell_para(c[1], f"{LABELS['timeframe']}{{{{ t.timeframe }}}}", DETAIL, first=False),
+                   "{{ t.id }}|timeframe", "Thời gian")
+    _fill_in(c[2], "{{ t.id }}|result", "Kết quả thực hiện", "Nhập kết quả thực hiện")
+    _status(c[3], "{{ t.id }}|status")
+    _append_locked(c[3], _cell_para(c[3], LABELS["note"].rstrip(), DETAIL, first=False), "{{ t.id }}|label",
+                   "Nhãn")
+    _fill_in(c[3], "{{ t.id }}|note", "Ghi chú", "…", first=False)
     _jinja_row(table, "{%tr endfor %}")
+
+
+def _append_locked(cell, p, tag: str, title: str) -> None:
+    """Wrap the cell's last paragraph `p` in a locked content control of its own."""
+    cell._tc.remove(p._p)
+    cell._tc.append(ooxml.wrap_block_sdt([p._p], tag, title, lock="sdtContentLocked"))
 
 
 def build_template() -> bytes:
     doc = new_document()
     _add_styles(doc)
-    header_block(doc, "{{ parent_header }}", "{{ agency_header }}", "Số:      /BC-{{ agency_code }}",
+    header_block(doc, ["{%p if parent_header %}", "{{ parent_header }}", "{%p endif %}"],
+                 ["{%p for line in agency_header_lines %}", "{{ line }}", "{%p endfor %}"], "{{ number_line }}",
                  "{{ date_line }}")
-    title_block(doc, "{{ subject_line }}", "Kính gửi: {{ receiver_name }}")
+    title_block(doc, "{{ subject_line }}", "{{ receiver_line }}", title="{{ doc_title }}")
     justify = JUSTIFY
     _para(doc, "{{ opening }}", align=justify, indent=12.7, after=6)
 
-    _para(doc, "I. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ ĐƯỢC GIAO", bold=True, after=6)
+    _keep(_para(doc, "I. KẾT QUẢ THỰC HIỆN CÁC NHIỆM VỤ ĐƯỢC GIAO", bold=True, after=6))
     for number_, title, var, empty in (
         ("1", "Nhiệm vụ chủ trì", "lead", "Không có nhiệm vụ chủ trì trong năm {{ year }}."),
         ("2", "Nhiệm vụ phối hợp", "partner", "Không có nhiệm vụ phối hợp trong năm {{ year }}."),
     ):
-        _para(doc, f"{number_}. {title}", bold=True, indent=12.7, after=6)
+        _keep(_para(doc, f"{number_}. {title}", bold=True, indent=12.7, after=6))
         _para(doc, f"{{%p if {var} %}}")
         _task_table(doc, var)
         _para(doc, "{%p else %}")
         _para(doc, empty, italic=True, indent=12.7)
         _para(doc, "{%p endif %}")
     _para(doc, "{%p if expired %}")
-    _para(doc, "3. Nhiệm vụ đã hết thời hạn theo Kế hoạch: báo cáo nếu chưa hoàn thành", bold=True, indent=12.7,
-          before=6, after=6)
+    _keep(_para(doc, "3. Nhiệm vụ đã hết thời hạn theo Kế hoạch: báo cáo nếu chưa hoàn thành", bold=True,
+                indent=12.7, before=6, after=6))
     _task_table(doc, "expired")
     _para(doc, "{%p endif %}")
 
@@ -192,7 +232,7 @@ def build_template() -> bytes:
         ("II. KHÓ KHĂN, VƯỚNG MẮC", "section|kho-khan", "Nêu khó khăn, vướng mắc trong quá trình thực hiện."),
         ("III. KIẾN NGHỊ, ĐỀ XUẤT", "section|kien-nghi", "Nêu kiến nghị, đề xuất."),
     ):
-        _para(doc, heading, bold=True, before=12, after=6)
+        _keep(_para(doc, heading, bold=True, before=12, after=6))
         p = _para(doc, align=justify, indent=12.7)
         _hint(p, hint)  # grey italic on the run only: typed text stays plain
         body = p._p.getparent()
@@ -200,7 +240,8 @@ def build_template() -> bytes:
         body.insert(index, ooxml.wrap_block_sdt([p._p], tag, heading, lock="sdtLocked", placeholder=True))
 
     _para(doc, "{{ closing }}", align=justify, indent=12.7, before=12, after=12)
-    signature_block(doc, ["- {{ receiver_name }};", "- Lưu: VT."], "THỦ TRƯỞNG CƠ QUAN")
+    signature_block(doc, ["{%p for line in recipients %}", "{{ line }}", "{%p endfor %}"], "{{ signer }}",
+                    note="{{ signer_note }}", label="{% if recipients %}Nơi nhận:{% endif %}")
     doc.core_properties.title = "Báo cáo kết quả thực hiện kế hoạch"
     doc.core_properties.author = doc.core_properties.last_modified_by = "kehoach"
     doc.core_properties.created = doc.core_properties.modified = dt.datetime(2023, 2, 24)

@@ -21,7 +21,8 @@ from .agencies import Resolver, name_key
 from .chars import code_point, not_allowed
 from .display import shown
 from .errors import PlanInvalid, Problem
-from .model import Agency, AgencyGroup, Document, Event, Group, Meta, Plan, Registry, ReportSigner, Task
+from .headers import HEADER_COLUMN_MM, line_width_mm
+from .model import Agency, AgencyGroup, Document, Event, Group, HeaderRule, Meta, Plan, Registry, ReportSigner, Task
 from .schedule import parse_timeframe, unknown_warning
 from .vnformat import short_date, to_roman
 
@@ -549,13 +550,56 @@ def _build_registry(sources: list[_Source | None], raws: list[Any]) -> Registry:
                               "một tên chỉ được chỉ một đơn vị: hãy dùng đơn vị của tỉnh, hoặc đặt tên khác")
             names.setdefault(key, item_id)
 
-    def agency(a: schema.RawAgency) -> Agency:
-        return Agency(a.id, a.name, a.code, a.kind, a.reports, tuple(a.aliases), a.header, a.source, a.established)
+    # How each kind of body heads its documents (`headers`): the province's rules, a plan's own on top.
+    rules: dict[str, HeaderRule] = {}
+    for src, raw in layers:
+        mine: set[str] = set()
+        for i, r in enumerate(raw.headers):
+            if r.kind in mine:
+                src.error(src.line("headers", i, "kind"), f'loại đơn vị "{r.kind}" có hai quy tắc tiêu đề; chỉ giữ một')
+            mine.add(r.kind)
+            rules[r.kind] = HeaderRule(r.kind, r.parent, r.place, r.source)
+
+    def heading_fields(src: _Source, where: tuple, kind: str, reports: bool, header, parent: str | None,
+                       place: str | None, name: str = ""):
+        """(header text, header lines) of an agency, a generic form or a renaming, checked against its kind's rule."""
+        lines = tuple(header) if isinstance(header, list) else ((header,) if header else ())
+        if not lines and reports and rules and line_width_mm(name.upper()) > HEADER_COLUMN_MM:
+            src.error(src.line(*where, "name"), f'tên "{name}" in hoa dài hơn cột tiêu đề (khoảng '
+                                                f"{line_width_mm(name.upper()):.0f} mm, cột rộng "
+                                                f"{HEADER_COLUMN_MM:.0f} mm); hãy thêm header là danh sách các dòng, "
+                                                "ngắt ở chỗ không cắt đôi tên riêng")
+        for j, line in enumerate(lines):
+            if line_width_mm(line.upper()) > HEADER_COLUMN_MM:
+                at = src.line(*where, "header", j) if isinstance(header, list) else src.line(*where, "header")
+                src.error(at, f'dòng tiêu đề "{line}" dài hơn cột tiêu đề (khoảng {line_width_mm(line.upper()):.0f} '
+                              f"mm, cột rộng {HEADER_COLUMN_MM:.0f} mm); hãy ghi header thành danh sách các dòng, "
+                              "ngắt ở chỗ không cắt đôi tên riêng")
+        if parent is not None and line_width_mm(parent.upper(), bold=False) > HEADER_COLUMN_MM:
+            src.error(src.line(*where, "parent_header"), f'cơ quan chủ quản "{parent}" dài hơn cột tiêu đề '
+                                                         f"({HEADER_COLUMN_MM:.0f} mm); hãy ghi tên viết tắt")
+        rule = rules.get(kind)
+        if reports and rules and kind != "nhom" and rule is None:
+            src.error(src.line(*where), f'loại đơn vị "{kind}" chưa có quy tắc tiêu đề trong mục headers')
+        if rule is not None and rule.parent == "rieng" and parent is None:
+            src.error(src.line(*where), f'đơn vị loại "{kind}" cần trường parent_header (cơ quan chủ quản in ở '
+                                        "trên tên đơn vị), theo quy tắc tiêu đề của loại này")
+        if rule is not None and rule.place == "rieng" and place is None:
+            src.error(src.line(*where), f'đơn vị loại "{kind}" cần trường place (địa danh ở dòng ngày tháng), '
+                                        "theo quy tắc tiêu đề của loại này")
+        return (" ".join(lines) or None), lines
+
+    def agency(src: _Source, i: int, a: schema.RawAgency) -> Agency:
+        header, lines = heading_fields(src, ("agencies", i), a.kind, a.reports, a.header, a.parent_header, a.place,
+                                       a.name)
+        return Agency(a.id, a.name, a.code, a.kind, a.reports, tuple(a.aliases), header, a.source, a.established,
+                      lines, a.parent_header, a.place)
 
     for src, raw in layers:
         for i, a in enumerate(raw.agencies):
             check(src, "agencies", i, a.id, [a.name, *a.aliases])
-            agencies.setdefault(a.id, agency(a))
+            if a.id not in agencies:
+                agencies[a.id] = agency(src, i, a)
     own_agencies = list(agencies)  # the province's and the plan's, before any of the national layer's
 
     # The national layer's entries: the same as the province's of that id or of one of those names; the others
@@ -585,7 +629,10 @@ def _build_registry(sources: list[_Source | None], raws: list[Any]) -> Registry:
         generic = None
         if g.generic_form:
             gf = g.generic_form
-            generic = Agency(g.id, gf.name, gf.code, "nhom", True, (), gf.header, g.source, g.established)
+            header, lines = heading_fields(src, ("groups", i, "generic_form"), gf.kind, True, gf.header,
+                                           gf.parent_header, gf.place)
+            generic = Agency(g.id, gf.name, gf.code, gf.kind, True, (), header, g.source, g.established, lines,
+                             gf.parent_header, gf.place)
         return AgencyGroup(g.id, g.name, tuple(g.aliases), tuple(members), g.unspecified, g.source, g.gap,
                            generic, g.established)
 
@@ -597,7 +644,7 @@ def _build_registry(sources: list[_Source | None], raws: list[Any]) -> Registry:
             return same[ref]
         if ref in nat_agencies:
             a = nat_agencies[ref]
-            agencies[ref] = agency(a)
+            agencies[ref] = agency(nat_src, nat.agencies.index(a), a)
             written[ref] = (nat_src, "agencies", nat.agencies.index(a))
             for n in (a.name, *a.aliases):
                 names.setdefault(name_key(n), ref)
@@ -613,6 +660,18 @@ def _build_registry(sources: list[_Source | None], raws: list[Any]) -> Registry:
             check(src, "groups", i, g.id, [g.name, *g.aliases])
             if g.id not in groups:
                 groups[g.id] = group(src, i, g)
+
+    def renamed_heading(src: _Source, where: tuple, e: schema.RawEvent, changed: list[str]):
+        """(header text, header lines) of a renaming, checked against the renamed agency's kind's rule."""
+        if isinstance(e.header, list):
+            header, lines = " ".join(e.header), ()
+        else:
+            header, lines = e.header, ()
+        if e.kind == "renamed" and len(changed) == 1 and changed[0] in agencies:
+            renamed = agencies[changed[0]]
+            header, lines = heading_fields(src, where, renamed.kind, False, e.header,
+                                           e.parent_header or renamed.parent_header, e.place or renamed.place)
+        return header, lines
 
     events: list[Event] = []
     for src, raw in layers:
@@ -630,7 +689,9 @@ def _build_registry(sources: list[_Source | None], raws: list[Any]) -> Registry:
                 changed.append(target or agency_id)
             into = _event_into(src, where, e, take)
             _check_event(src, where, e, len(e.agencies))
-            events.append(Event(e.date, e.kind, tuple(changed), into, e.name, e.header, e.code, e.basis, e.source))
+            header, lines = renamed_heading(src, where, e, changed)
+            events.append(Event(e.date, e.kind, tuple(changed), into, e.name, header, e.code, e.basis, e.source,
+                                lines, e.parent_header, e.place))
     covered = {a for e in events for a in e.agencies}  # the province states these changes itself
 
     national: list[Event] = []
@@ -645,7 +706,9 @@ def _build_registry(sources: list[_Source | None], raws: list[Any]) -> Registry:
         targets = [a for a in dict.fromkeys(targets) if a not in covered]
         if targets:
             into = _event_into(nat_src, where, e, take)
-            national.append(Event(e.date, e.kind, tuple(targets), into, e.name, e.header, e.code, e.basis, e.source))
+            header, lines = renamed_heading(nat_src, where, e, targets)
+            national.append(Event(e.date, e.kind, tuple(targets), into, e.name, header, e.code, e.basis, e.source,
+                                  lines, e.parent_header, e.place))
 
     if national and not prov.events:
         province = prov.province or Path(prov_src.name).stem
@@ -655,7 +718,7 @@ def _build_registry(sources: list[_Source | None], raws: list[Any]) -> Registry:
                       f"dụng các thay đổi chung toàn quốc năm 2025 ({nat_src.name}): {changes}; hãy đối chiếu với văn "
                       "bản của tỉnh và ghi các sự kiện của tỉnh vào danh mục")
     events = sorted(national + events, key=lambda e: e.date)
-    return Registry(agencies, groups, tuple(events))
+    return Registry(agencies, groups, tuple(events), rules)
 
 
 def _event_into(src: _Source, where: tuple, e: schema.RawEvent, take) -> tuple[str, ...]:
@@ -693,7 +756,8 @@ def _registry_digest(registry: Registry) -> bytes:
             return str(x)
         return x.__dict__ if hasattr(x, "__dict__") else str(x)
 
-    content = [list(registry.agencies.values()), list(registry.groups.values()), list(registry.events)]
+    content = [list(registry.agencies.values()), list(registry.groups.values()), list(registry.events),
+               list(registry.header_rules.values())]
     return json.dumps(content, default=plain, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 def _build_meta(raw: schema.RawPlanFile, src: _Source, registry: Registry) -> Meta:

@@ -21,6 +21,9 @@ class Agency:
     header: str | None = None
     source: str = ""
     established: dt.date | None = None  # exists from this date (None: from the start)
+    header_lines: tuple[str, ...] = ()  # the name as printed in the header, split where agencies.yaml splits it
+    parent_header: str | None = None  # the body it belongs to, for kinds whose rule says "rieng"
+    place: str | None = None  # its own place name for the date line, for kinds whose rule says "rieng"
 
     @property
     def header_text(self) -> str:
@@ -56,6 +59,21 @@ class Event:
     code: str | None = None
     basis: str = ""
     source: str = ""
+    header_lines: tuple[str, ...] = ()
+    parent_header: str | None = None
+    place: str | None = None
+
+
+@dataclass(frozen=True)
+class HeaderRule:
+    """How bodies of one kind head their documents (agencies.yaml, `headers`): the parent line ("tinh": the
+    province's People's Committee, plan.yaml's parent_header; "khong": none; "rieng": the agency's own
+    parent_header) and the place of the date line ("tinh": plan.yaml's place; "rieng": the agency's own place)."""
+
+    kind: str
+    parent: Literal["tinh", "khong", "rieng"]
+    place: Literal["tinh", "rieng"]
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,6 +81,7 @@ class Registry:
     agencies: dict[str, Agency]
     groups: dict[str, AgencyGroup]
     events: tuple[Event, ...] = ()
+    header_rules: dict[str, HeaderRule] = field(default_factory=dict)  # kind -> rule (none: every body "tinh")
 
     def name_of(self, target: str) -> str:
         item = self.agencies.get(target) or self.groups[target]

@@ -152,6 +152,14 @@ def set_table_layout_fixed(tbl: etree._Element) -> None:
     put(tbl.tblPr, _el("w:tblLayout", **{"w:type": "fixed"}))
 
 
+def set_table_cell_margins(tbl: etree._Element, left_twips: int, right_twips: int) -> None:
+    """The default left and right margins of every cell of a table."""
+    mar = _el("w:tblCellMar")
+    put(mar, _el("w:left", **{"w:w": str(left_twips), "w:type": "dxa"}))
+    put(mar, _el("w:right", **{"w:w": str(right_twips), "w:type": "dxa"}))
+    put(tbl.tblPr, mar)
+
+
 def set_table_indent(tbl: etree._Element, twips: int) -> None:
     put(tbl.tblPr, _el("w:tblInd", **{"w:w": str(twips), "w:type": "dxa"}))
 
@@ -162,6 +170,7 @@ def mark_header_row(tr: etree._Element) -> None:
 
 
 def forbid_row_split(tr: etree._Element) -> None:
+    """Keep a table row on one page (the signature block: "Nơi nhận" and the signer)."""
     put(tr.get_or_add_trPr(), _el("w:cantSplit"))
 
 

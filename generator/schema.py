@@ -33,12 +33,18 @@ class RawTasksFile(_Strict):
     groups: list[RawGroup] = Field(min_length=1)
 
 
+KIND = r"^(so|huyen|xa|trung-uong|to-chuc|bao-chi|kinh-te-tap-the)$"
+HeaderText = str | list[Annotated[str, Field(min_length=1)]]  # one line, or the lines it is printed on
+
+
 class RawAgency(_Strict):
     id: str = Field(pattern=SLUG)
     name: str = Field(min_length=1)
-    header: str | None = None
+    header: HeaderText | None = None
+    parent_header: str | None = Field(default=None, min_length=1)
+    place: str | None = Field(default=None, min_length=1)
     code: str = Field(min_length=1)
-    kind: str = Field(pattern=r"^(so|huyen|xa|trung-uong|to-chuc|bao-chi|kinh-te-tap-the)$")
+    kind: str = Field(pattern=KIND)
     reports: bool
     aliases: list[str] = []
     established: dt.date | None = None
@@ -47,8 +53,18 @@ class RawAgency(_Strict):
 
 class RawGenericForm(_Strict):
     name: str = Field(min_length=1)
-    header: str = Field(min_length=1)
+    header: HeaderText
     code: str = Field(min_length=1)
+    kind: str = Field(default="nhom", pattern=r"^(nhom|so|huyen|xa|trung-uong|to-chuc)$")
+    parent_header: str | None = Field(default=None, min_length=1)
+    place: str | None = Field(default=None, min_length=1)
+
+
+class RawHeaderRule(_Strict):
+    kind: str = Field(pattern=KIND)
+    parent: Literal["tinh", "khong", "rieng"]
+    place: Literal["tinh", "rieng"]
+    source: str = Field(min_length=1)
 
 
 class RawAgencyGroup(_Strict):
@@ -69,7 +85,9 @@ class RawEvent(_Strict):
     agencies: list[str] = Field(min_length=1)
     into: list[str] = []
     name: str | None = None
-    header: str | None = None
+    header: HeaderText | None = None
+    parent_header: str | None = Field(default=None, min_length=1)
+    place: str | None = Field(default=None, min_length=1)
     code: str | None = None
     basis: str = Field(min_length=1)
     source: str = Field(min_length=1)
@@ -83,6 +101,7 @@ class RawAgenciesFile(_Strict):
     agencies: list[RawAgency] = Field(min_length=1)
     groups: list[RawAgencyGroup] = []
     events: list[RawEvent] = []
+    headers: list[RawHeaderRule] = []
 
 
 class RawPlanAgenciesFile(_Strict):

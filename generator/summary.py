@@ -32,7 +32,8 @@ from .formreader import STATUSES, TABLE_CELLS, Entry, clean_text
 from .decree import TEXT_WIDTH_MM, header_block, lean_bytes, new_document, signer_block, title_block
 from .decree import fill_cell as _fill_cell
 from .decree import para as _para
-from .forms import receiver_name
+from .forms import agency_heading, receiver_name
+from .headers import unbreakable
 from .model import Agency, Group, Plan, Task
 from .store import Submission
 from .vnformat import blank_date_line, short_date
@@ -273,8 +274,9 @@ def _keep(p, *, together: bool = True):
 
 def _header_block(doc, c: Consolidation) -> None:
     receiver = receiver_at(c.plan, c.year)
-    header_block(doc, c.plan.meta.parent_header, receiver.header_text, f"Số:      /BC-{receiver.code}",
-                 blank_date_line(c.plan.meta.place, c.year))
+    head = agency_heading(c.plan, receiver)  # the receiver heads its report as it heads its own documents
+    header_block(doc, unbreakable(head.parent), [unbreakable(line) for line in head.lines],
+                 f"Số:      /BC-{receiver.code}", blank_date_line(head.place, c.year))
 
 
 def _heading(doc, text: str, *, before: float = 12) -> None:

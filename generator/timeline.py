@@ -42,7 +42,8 @@ def agency_at(registry: Registry, agency_id: str, when: dt.date) -> Agency:
     a = registry.agencies[agency_id]
     for e in registry.events:
         if e.kind == "renamed" and e.date <= when and e.agencies == (agency_id,):
-            a = replace(a, name=e.name or a.name, header=e.header, code=e.code or a.code)
+            a = replace(a, name=e.name or a.name, header=e.header, code=e.code or a.code, header_lines=e.header_lines,
+                        parent_header=e.parent_header or a.parent_header, place=e.place or a.place)
     return a
 
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from lxml import etree
 
+from generator.formreader import LABELS
+
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 HEADINGS = {
     "1. Nhiệm vụ chủ trì": "lead",
@@ -35,9 +37,18 @@ class Row:
         return "\n".join(self.paragraphs(kind))
 
     def paragraphs(self, kind: str) -> list[str]:
+        """The paragraphs of a kind's control, without the label that introduces the product and the timeframe
+        ("Sản phẩm: ..."); no paragraph for a product the plan leaves empty (the form prints no line for it)."""
+        if kind not in self.sdts:
+            return []
         content = self.sdts[kind].find(W + "sdtContent")
         paras = content.findall(W + "p")
-        return [ptext(p) for p in paras] if paras else [ptext(content)]
+        texts = [ptext(p) for p in paras] if paras else [ptext(content)]
+        label = LABELS.get(kind) if kind != "note" else None
+        if label:
+            assert texts and texts[0].startswith(label), (self.task_id, kind, texts)
+            texts[0] = texts[0][len(label):]
+        return texts
 
 
 @dataclass

@@ -28,3 +28,21 @@ def to_pdf(path: Path, outdir: Path) -> Path:
     if result.returncode != 0 or not pdf.is_file():
         raise AssertionError(f"soffice failed ({result.returncode}): {result.stdout}\n{result.stderr}")
     return pdf
+
+
+def to_pdfs(paths: list[Path], outdir: Path) -> list[Path]:
+    """Convert several documents to PDF in one LibreOffice run (much faster than one process each)."""
+    if SOFFICE is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    paths, outdir = [Path(p).resolve() for p in paths], Path(outdir).resolve()
+    outdir.mkdir(parents=True, exist_ok=True)
+    profile = outdir / "lo-profile"
+    result = subprocess.run(
+        [SOFFICE, "--headless", f"-env:UserInstallation={profile.as_uri()}",
+         "--convert-to", "pdf", "--outdir", str(outdir), *map(str, paths)],
+        capture_output=True, text=True, timeout=300,
+    )
+    pdfs = [outdir / (p.stem + ".pdf") for p in paths]
+    if result.returncode != 0 or not all(p.is_file() for p in pdfs):
+        raise AssertionError(f"soffice failed ({result.returncode}): {result.stdout}\n{result.stderr}")
+    return pdfs

@@ -31,10 +31,13 @@ REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 CT = "{http://schemas.openxmlformats.org/package/2006/content-types}"
 
 from formxml import ROLES, Form, ptext, read_form, xml  # noqa: E402
-CELL_KINDS = ("code", "task", "deliverable", "timeframe", "result", "status", "note")
-LOCKED_KINDS = ("code", "task", "deliverable", "timeframe")
+CELL_KINDS = ("code", "task", "deliverable", "timeframe", "result", "status", "label", "note")
+LOCKED_KINDS = ("code", "task", "deliverable", "timeframe", "label")
+# The cells of a task row and the controls each holds: the product and timeframe under the task text, the note
+# under the status, after its "Ghi chú:" label (a prefilled cell is locked).
+CELLS = (("code",), ("task", "deliverable", "timeframe"), ("result",), ("status", "label", "note"))
 STATUSES = ["Hoàn thành", "Đang thực hiện", "Chưa thực hiện"]
-COLUMN_TITLES = ("TT", "Nhiệm vụ", "Sản phẩm", "Thời gian", "Kết quả thực hiện", "Tình trạng", "Ghi chú")
+COLUMN_TITLES = ("TT", "Nhiệm vụ", "Kết quả thực hiện", "Tình trạng")
 
 # --------------------------------------------------------------------------------------------------------------------
 # HAND-CHECKED from the PHỤ LỤC of ../shared/source/ke-hoach-1627-KH-UBND.txt (cells "Đơn vị chủ trì",
@@ -144,16 +147,22 @@ EXPECTED_ROLES = {
 }
 
 # Header wording and number code of the hand-checked agencies (Nghị định 30: agency name in capitals).
+# HAND-WRITTEN: how each kind of body heads its documents (the left column of page 1: the parent line, if any, then
+# the name on the lines it is split on) and the place of its date line (see agencies.yaml, `headers`).
 EXPECTED_HEADER = {
-    "so-cong-thuong": ("SỞ CÔNG THƯƠNG", "SCT"),
-    "so-noi-vu": ("SỞ NỘI VỤ", "SNV"),
-    "cuc-thue-tinh": ("CỤC THUẾ TỈNH KHÁNH HÒA", "CT"),
-    "lien-minh-hop-tac-xa-tinh": ("LIÊN MINH HỢP TÁC XÃ TỈNH", "LMHTX"),
-    "uy-ban-mat-tran-to-quoc-tinh": ("ỦY BAN MẶT TRẬN TỔ QUỐC VIỆT NAM TỈNH", "MTTQ"),
-    "ubnd-huyen-truong-sa": ("UBND HUYỆN TRƯỜNG SA", "UBND"),
-    "so-ke-hoach-va-dau-tu": ("SỞ KẾ HOẠCH VÀ ĐẦU TƯ", "SKHĐT"),
-    "so-thong-tin-va-truyen-thong": ("SỞ THÔNG TIN VÀ TRUYỀN THÔNG", "STTTT"),
+    "so-cong-thuong": (["UBND TỈNH KHÁNH HÒA", "SỞ CÔNG THƯƠNG"], "SCT", "Khánh Hòa"),
+    "so-noi-vu": (["UBND TỈNH KHÁNH HÒA", "SỞ NỘI VỤ"], "SNV", "Khánh Hòa"),
+    "cuc-thue-tinh": (["TỔNG CỤC THUẾ", "CỤC THUẾ TỈNH KHÁNH HÒA"], "CT", "Khánh Hòa"),
+    "bao-hiem-xa-hoi-tinh": (["BẢO HIỂM XÃ HỘI VIỆT NAM", "BẢO HIỂM XÃ HỘI", "TỈNH KHÁNH HÒA"], "BHXH", "Khánh Hòa"),
+    "lien-minh-hop-tac-xa-tinh": (["LIÊN MINH HỢP TÁC XÃ", "TỈNH KHÁNH HÒA"], "LMHTX", "Khánh Hòa"),
+    "uy-ban-mat-tran-to-quoc-tinh": (["ỦY BAN MTTQ VIỆT NAM", "TỈNH KHÁNH HÒA"], "MTTQ", "Khánh Hòa"),
+    "ubnd-huyen-truong-sa": (["ỦY BAN NHÂN DÂN", "HUYỆN TRƯỜNG SA"], "UBND", "Trường Sa"),
+    "ubnd-thanh-pho-nha-trang": (["ỦY BAN NHÂN DÂN", "THÀNH PHỐ NHA TRANG"], "UBND", "Nha Trang"),
+    "so-ke-hoach-va-dau-tu": (["UBND TỈNH KHÁNH HÒA", "SỞ KẾ HOẠCH VÀ ĐẦU TƯ"], "SKHĐT", "Khánh Hòa"),
+    "so-thong-tin-va-truyen-thong": (["UBND TỈNH KHÁNH HÒA", "SỞ THÔNG TIN", "VÀ TRUYỀN THÔNG"], "STTTT",
+                                     "Khánh Hòa"),
 }
+RECEIVER = "so-ke-hoach-va-dau-tu"  # the receiver of the 2023 and 2024 reports: its own form is a working sheet
 
 # The reporting agencies: 21 sở, ban, ngành + 4 cơ quan Trung ương + Liên minh HTX + UBMTTQ + 9 UBND cấp huyện.
 DEPARTMENTS = [
@@ -400,38 +409,56 @@ def test_custom_properties_identify_agency_and_year(forms, manifest, year):
 def test_header_block_and_fixed_texts(forms, registry, year):
     for agency, form in forms.items():
         info = registry[agency]
-        header, code = (info.get("header") or info["name"]).upper(), info["code"]
-        if agency in EXPECTED_HEADER:
-            assert (header, code) == EXPECTED_HEADER[agency]
+        code = info["code"]
         # python-docx view of the header table
         d = docx.Document(str(form.path))
         left, right = d.tables[0].rows[0].cells
         left_lines = [p.text for p in left.paragraphs if p.text.strip()]
         right_lines = [p.text for p in right.paragraphs if p.text.strip()]
-        assert left_lines[:2] == ["UBND TỈNH KHÁNH HÒA", header], form.path.name
-        assert left_lines[1] == left_lines[1].upper()
-        assert len(left_lines) == 3 and re.fullmatch(rf"Số:\s+/BC-{re.escape(code)}", left_lines[2]), left_lines
+        # a header line never breaks inside: its words are joined by non-breaking spaces
+        assert all(" " not in line for line in left_lines[:-1]), left_lines
+        shown = [line.replace("\u00a0", " ") for line in left_lines]
+        if agency in EXPECTED_HEADER:
+            lines, expected_code, place = EXPECTED_HEADER[agency]
+            assert (shown[:-1] if agency != RECEIVER else shown, code) == (lines, expected_code), form.path.name
+        else:
+            place = info.get("place", "Khánh Hòa")
+            header = info.get("header") or info["name"].upper()
+            names = header if isinstance(header, list) else [header]
+            parent = {"so": ["UBND TỈNH KHÁNH HÒA"], "trung-uong": [info.get("parent_header")]}.get(info["kind"], [])
+            assert shown[: len(parent) + len(names)] == parent + names, form.path.name
+        assert all(line == line.upper() for line in shown[:-1])
+        if agency != RECEIVER:
+            assert re.fullmatch(rf"Số:\s+/BC-{re.escape(code)}", left_lines[-1]), left_lines
         assert right_lines[:2] == ["CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"]
         assert len(right_lines) == 3
-        assert re.fullmatch(rf"Khánh Hòa, ngày\s+tháng\s+năm {year}", right_lines[2]), right_lines[2]
+        assert re.fullmatch(rf"{place}, ngày\s+tháng\s+năm {year}", right_lines[2]), right_lines[2]
         # body paragraphs (python-docx for top-level ones, raw XML for everything)
         top = [p.text for p in d.paragraphs]
-        assert "BÁO CÁO" in top
-        subject = top[top.index("BÁO CÁO") + 1]
-        assert subject.startswith("Kết quả thực hiện Kế hoạch số 1627/KH-UBND ngày 24/02/2023 của UBND tỉnh Khánh Hòa")
-        assert subject.endswith(f"năm {year}")
-        assert "Kính gửi: Sở Kế hoạch và Đầu tư" in top
         texts = form.paragraph_texts()
-        deadline = f"Báo cáo gửi Sở Kế hoạch và Đầu tư trước ngày 15 tháng 12 năm {year}"
-        assert sum(deadline in t for t in texts) == 1, form.path.name
-        for fixed in ("THỦ TRƯỞNG CƠ QUAN", "(Ký, ghi rõ họ tên, đóng dấu)", "Nơi nhận:"):
-            assert fixed in texts, (form.path.name, fixed)
+        title = "PHIẾU TỔNG HỢP" if agency == RECEIVER else "BÁO CÁO"
+        assert title in top
+        subject = top[top.index(title) + 1]
+        assert subject.endswith(f"năm {year}")
+        if agency == RECEIVER:  # its own working sheet: not a letter to itself
+            assert not any("Kính gửi" in t or "Sở Kế hoạch và Đầu tư;" in t or "Nơi nhận" in t for t in texts)
+            assert any(t.startswith("(Tài liệu làm việc nội bộ của Sở Kế hoạch và Đầu tư") for t in top)
+            assert "NGƯỜI TỔNG HỢP" in texts
+        else:
+            assert subject.startswith("Kết quả thực hiện Kế hoạch số 1627/KH-UBND ngày 24/02/2023 của UBND tỉnh "
+                                      "Khánh Hòa")
+            assert "Kính gửi: Sở Kế hoạch và Đầu tư" in top
+            deadline = f"Báo cáo gửi Sở Kế hoạch và Đầu tư trước ngày 15 tháng 12 năm {year}"
+            assert sum(deadline in t for t in texts) == 1, form.path.name
+            for fixed in ("THỦ TRƯỞNG CƠ QUAN", "(Ký, ghi rõ họ tên, đóng dấu)", "Nơi nhận:",
+                          "- Sở Kế hoạch và Đầu tư;"):
+                assert fixed in texts, (form.path.name, fixed)
         assert not any(mark in t for t in texts for mark in ("{{", "}}", "{%", "%}")), "template tags left over"
         tags = form.sdt_tags()
         assert tags.count("section|kho-khan") == 1 and tags.count("section|kien-nghi") == 1
 
 
-def test_task_rows_are_content_controls(forms):
+def test_task_rows_are_content_controls(forms, plan_2024):
     for agency, form in forms.items():
         seen: list[str] = []
         for role in ROLES:
@@ -446,13 +473,18 @@ def test_task_rows_are_content_controls(forms):
             assert data, f"{form.path.name}: empty {role} table"
             for row in form.rows(role):
                 tr = row.tr
-                assert tr.find(f"{W}trPr/{W}cantSplit") is not None, f"{form.path.name} {row.task_id}: row may split"
+                # a row may split across pages (the header row repeats): a long answer does not leave a blank page
+                assert tr.find(f"{W}trPr/{W}cantSplit") is None, f"{form.path.name} {row.task_id}: row cannot split"
                 assert tr.find(f"{W}trPr/{W}tblHeader") is None
-                assert sorted(row.sdts) == sorted(CELL_KINDS), (form.path.name, sorted(row.sdts))
-                # every cell's text lives inside its one control
-                for tc in tr.findall(W + "tc"):
-                    inner = list(tc.iter(W + "sdt"))
-                    assert len(inner) == 1 and ptext(tc) == ptext(inner[0]), form.path.name
+                deliverable = plan_2024.task(row.task_id).deliverable
+                kinds = [k for k in CELL_KINDS if k != "deliverable" or deliverable]  # an empty product: no line
+                assert sorted(row.sdts) == sorted(kinds), (form.path.name, sorted(row.sdts))
+                # every cell's text lives inside its controls, in the order of CELLS
+                for tc, cell_kinds in zip(tr.findall(W + "tc"), CELLS, strict=True):
+                    inner = [c for c in tc.iter(W + "sdt") if not any(a.tag == W + "sdt" for a in c.iterancestors())]
+                    tags = [c.find(f"{W}sdtPr/{W}tag").get(W + "val").split("|")[1] for c in inner]
+                    assert tags == [k for k in cell_kinds if k in kinds], (form.path.name, tags)
+                    assert ptext(tc) == "".join(ptext(c) for c in inner), form.path.name
                 for kind, sdt in row.sdts.items():
                     pr = sdt.find(W + "sdtPr")
                     lock = pr.find(W + "lock")
@@ -510,8 +542,8 @@ def test_task_cells_keep_the_official_wording(agency, forms, source):
 
 # The task tables' formatting lives in named styles of styles.xml, defined once: a cell paragraph carries only its
 # w:pStyle and a placeholder run only its w:rStyle (repeating the formatting in every cell made up most of the XML).
-CELL_STYLES = {"code": "TableCode", "task": "TableText", "deliverable": "TableText", "timeframe": "TableTextCentered",
-               "result": "TableText", "status": "TableTextCentered", "note": "TableText"}
+CELL_STYLES = {"code": "TableCode", "task": "TableTask", "deliverable": "TableDetail", "timeframe": "TableDetail",
+               "result": "TableText", "status": "TableTextCentered", "label": "TableDetail", "note": "TableText"}
 HINTS = {"result": "Nhập kết quả thực hiện", "status": "Chọn", "note": "…"}
 DIRECT = {W + n for n in ("sz", "szCs", "b", "i", "color", "rFonts", "spacing", "jc", "ind")}
 
@@ -531,7 +563,7 @@ def test_task_table_formatting_comes_from_named_styles(forms):
         text = styles["TableText"]
         assert text.get(W + "type") == "paragraph" and prop("TableText", W + "basedOn") == "Normal"
         assert text.find(f"{W}name").get(W + "val") == "Bảng - nội dung"
-        assert prop("TableText", f"{W}rPr/{W}sz") == "22"  # 11 pt
+        assert prop("TableText", f"{W}rPr/{W}sz") == "21"  # 10.5 pt: a blank form is as long as its task texts
         spacing = text.find(f"{W}pPr/{W}spacing")
         assert (spacing.get(W + "before"), spacing.get(W + "after")) == ("0", "0")
         assert prop("TableTextCentered", f"{W}pPr/{W}jc") == "center"
@@ -542,6 +574,12 @@ def test_task_table_formatting_comes_from_named_styles(forms):
         assert hint.get(W + "type") == "character"
         assert prop("PlaceholderText", f"{W}rPr/{W}color") == "808080"
         assert prop("PlaceholderText", f"{W}rPr/{W}i") == "1"
+        # what keeps together across a page break: the column titles with the first row, a task's own lines; every
+        # table paragraph has widow/orphan control
+        assert prop("TableHeading", f"{W}pPr/{W}keepNext") == "1"
+        assert prop("TableTask", W + "basedOn") == "TableText" and prop("TableTask", f"{W}pPr/{W}keepLines") == "1"
+        assert prop("TableText", f"{W}pPr/{W}widowControl") == "1"
+        assert (prop("TableDetail", W + "basedOn"), prop("TableDetail", f"{W}rPr/{W}sz")) == ("TableText", "20")
         # what a clerk types in a fill-in cell takes the paragraph style: it must not be grey or italic
         for plain in ("TableText", "TableTextCentered"):
             assert styles[plain].find(f"{W}rPr/{W}color") is None and styles[plain].find(f"{W}rPr/{W}i") is None
@@ -591,8 +629,9 @@ def _effective(paragraph, run, attr: str):
 
 
 def test_task_table_styles_read_back_with_python_docx(pack_dir):
-    """What Word shows: cell text 11 pt in "Bảng - nội dung", the code bold and centred, the "(Giao chung: ...)" note
-    10 pt italic, and the hints grey italic through the "Placeholder Text" character style."""
+    """What Word shows: cell text 10.5 pt in "Bảng - nội dung" (the task in its variant "Bảng - nhiệm vụ"), the code
+    bold and centred, the "(Giao chung: ...)" note 10 pt italic, and the hints grey italic through the "Placeholder
+    Text" character style."""
     from docx.text.paragraph import Paragraph
 
     d = docx.Document(str(pack_dir / "so-cong-thuong.docx"))
@@ -601,19 +640,20 @@ def test_task_table_styles_read_back_with_python_docx(pack_dir):
     header = [Paragraph(p, table) for p in table.rows[0]._tr.iter(qn("w:p"))]
     assert [p.style.name for p in header] == ["Bảng - tiêu đề cột"] * len(COLUMN_TITLES)
     assert [p.text for p in header] == list(COLUMN_TITLES)
-    assert all(_effective(p, p.runs[0], "bold") and _effective(p, p.runs[0], "size") == Pt(11) for p in header)
+    assert all(_effective(p, p.runs[0], "bold") and _effective(p, p.runs[0], "size") == Pt(10.5) for p in header)
     by_tag = {t.get(qn("w:val")): t.getparent().getparent() for t in body.iter(qn("w:tag"))}
     code = Paragraph(next(by_tag["nv01|code"].iter(qn("w:p"))), table)
     assert code.style.name == "Bảng - mã nhiệm vụ" and code.text == "I.1"
-    assert _effective(code, code.runs[0], "bold") is True and _effective(code, code.runs[0], "size") == Pt(11)
+    assert _effective(code, code.runs[0], "bold") is True and _effective(code, code.runs[0], "size") == Pt(10.5)
     assert code.style.base_style.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.CENTER
     task = [Paragraph(p, table) for p in by_tag["nv01|task"].iter(qn("w:p"))]
-    assert [p.style.name for p in task] == ["Bảng - nội dung", "Bảng - giao chung"]
-    assert _effective(task[0], task[0].runs[0], "size") == Pt(11)
+    assert [p.style.name for p in task] == ["Bảng - nhiệm vụ", "Bảng - giao chung"]
+    assert _effective(task[0], task[0].runs[0], "size") == Pt(10.5)
     assert not _effective(task[0], task[0].runs[0], "italic") and not _effective(task[0], task[0].runs[0], "bold")
     assert _effective(task[1], task[1].runs[0], "size") == Pt(10) and _effective(task[1], task[1].runs[0], "italic")
-    fmt = task[0].style.paragraph_format
+    fmt = task[0].style.base_style.paragraph_format  # "Bảng - nội dung"
     assert (fmt.space_before, fmt.space_after) == (Pt(0), Pt(0))
+    assert task[0].style.paragraph_format.keep_together
     for kind, hint in HINTS.items():
         sdt = by_tag[f"nv01|{kind}"]
         lead, r = sdt.iter(qn("w:r"))
@@ -623,7 +663,7 @@ def test_task_table_styles_read_back_with_python_docx(pack_dir):
         lead = Run(lead, p)  # typed over in LibreOffice, it gives the typed text its formatting
         assert lead.text == "\u200b" and not _effective(p, lead, "italic") and lead.font.color.rgb is None
         assert run.style.font.italic and run.style.font.color.rgb == RGBColor(0x80, 0x80, 0x80)
-        assert _effective(p, run, "size") == Pt(11)
+        assert _effective(p, run, "size") == Pt(10.5)
         assert p.style.font.color.rgb is None and not p.style.font.italic  # typed text is not forced grey/italic
 
 

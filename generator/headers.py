@@ -1,0 +1,79 @@
+"""Whose name heads a document: the rule by kind of body (agencies.yaml, `headers`) applied to one agency (pure).
+
+The left column of a document's header names the issuing body and, above it, the body it belongs to (cơ quan chủ
+quản), if any; the date line starts with a place name (Nghị định 30/2020/NĐ-CP, Phụ lục I; see
+../shared/reference/nd30-format.md). Which parent line and which place name a body uses depends on its kind:
+a department sits under "UBND TỈNH ...", a People's Committee of a district or commune has no parent line and
+dates its documents with its own place name, a central body's provincial branch sits under its central body.
+The registry records that rule per kind, with its source; `heading` is the one place that applies it.
+
+A proper name is never broken across lines: each line of a header is printed with non-breaking spaces, and a long
+name is split only where agencies.yaml splits it (`header` given as a list of lines). `line_width_mm` estimates
+the printed width of a line (Times New Roman bold, from the font's advance widths) so that the loader can refuse a
+line that would not fit the header column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+NBSP = "\u00a0"
+HEADER_SIZE_PT = 13  # the parent and the body's name (nd30-format.md: 12-13 pt)
+HEADER_LEFT_MM, HEADER_RIGHT_MM = 79, 93  # decree.header_block's columns (the table starts 5 mm left of the margin)
+HEADER_CELL_MARGIN_MM = 0.5  # left and right, inside each column
+HEADER_COLUMN_MM = HEADER_LEFT_MM - 2 * HEADER_CELL_MARGIN_MM  # the width a line of the left column may take
+
+# Advance widths of Times New Roman Bold and Regular (1/1000 em; the metric-compatible Liberation Serif has the
+# same), by base letter: a Vietnamese capital prints as wide as its letter without diacritics.
+_PUNCTUATION = {" ": 250, NBSP: 250, ",": 250, ".": 250, "-": 333, "–": 500, "(": 333, ")": 333, "/": 278,
+                **{d: 500 for d in "0123456789"}}
+_REGULAR_WIDTHS = {
+    **dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+               (722, 667, 667, 722, 611, 556, 722, 722, 333, 389, 722, 611, 889, 722, 722, 556, 722, 667, 556, 611,
+                722, 722, 944, 722, 722, 611))),
+    **_PUNCTUATION, "&": 778,
+}
+_BOLD_WIDTHS = {
+    **dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+               (722, 667, 722, 722, 667, 611, 778, 778, 389, 500, 778, 667, 944, 722, 778, 611, 778, 722, 556, 667,
+                722, 722, 1000, 722, 722, 667))),
+    **_PUNCTUATION, "&": 833,
+}
+
+
+@dataclass(frozen=True)
+class Heading:
+    parent: str  # the line above the body's name ("" when the body has none)
+    lines: tuple[str, ...]  # the body's name, one item per printed line, upper case
+    place: str  # the place name of the date line ("Khánh Hòa", "Nha Trang")
+
+
+def _base(c: str) -> str:
+    import unicodedata
+
+    if c in "Đđ":
+        return "D"
+    return unicodedata.normalize("NFD", c)[0].upper()
+
+
+def line_width_mm(text: str, size_pt: float = HEADER_SIZE_PT, *, bold: bool = True) -> float:
+    """The printed width of one upper-case header line in Times New Roman (unknown characters count as an M)."""
+    widths = _BOLD_WIDTHS if bold else _REGULAR_WIDTHS
+    em = sum(widths.get(_base(c), 1000) for c in text)
+    return em / 1000 * size_pt * 25.4 / 72
+
+
+def unbreakable(line: str) -> str:
+    """A header line whose words stay on one line (spaces made non-breaking)."""
+    return NBSP.join(line.split())
+
+
+def heading(agency, rules, province_parent: str, province_place: str) -> Heading:
+    """The header of `agency` (a model.Agency) under `rules` (kind -> model.HeaderRule): its parent line and place by
+    the rule of its kind, its name as the lines agencies.yaml gives (or its name in upper case)."""
+    rule = rules.get(agency.kind)
+    parent = {"tinh": province_parent, "khong": "", "rieng": agency.parent_header or ""}[rule.parent if rule
+                                                                                         else "tinh"]
+    place = agency.place if rule is not None and rule.place == "rieng" and agency.place else province_place
+    lines = agency.header_lines or ((agency.header or agency.name).upper(),)
+    return Heading(parent, tuple(line.upper() for line in lines), place)
