@@ -133,7 +133,7 @@ def test_pack_never_writes_a_form_that_is_not_well_formed_xml(tmp_path):
         for name, data in entries:
             if name == "word/document.xml":
                 xml = data.decode("utf-8")
-                xml = xml.replace("<w:t>{{ parent_header }}</w:t>", '<w:t>{%p if agency_code != "SCT" %}</w:t>', 1)
+                xml = xml.replace("<w:t>{{ date_line }}</w:t>", '<w:t>{%p if agency_code != "SCT" %}</w:t>', 1)
                 end = xml.index("</w:tbl>") + len("</w:tbl>")
                 xml = xml[:end] + "<w:p><w:r><w:t>{%p endif %}</w:t></w:r></w:p>" + xml[end:]
                 data = xml.encode("utf-8")
