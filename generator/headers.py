@@ -9,8 +9,8 @@ The registry records that rule per kind, with its source; `heading` is the one p
 
 A proper name is never broken across lines: each line of a header is printed with non-breaking spaces, and a long
 name is split only where agencies.yaml splits it (`header` given as a list of lines). `line_width_mm` estimates
-the printed width of a line (Times New Roman bold, from the font's advance widths) so that the loader can refuse a
-line that would not fit the header column.
+the printed width of a line (Times New Roman bold, from the font's advance widths in xlsxfit) so that the loader can
+refuse a line that would not fit the header column.
 """
 
 from __future__ import annotations
@@ -23,24 +23,6 @@ HEADER_LEFT_MM, HEADER_RIGHT_MM = 79, 93  # decree.header_block's columns (the t
 HEADER_CELL_MARGIN_MM = 0.5  # left and right, inside each column
 HEADER_COLUMN_MM = HEADER_LEFT_MM - 2 * HEADER_CELL_MARGIN_MM  # the width a line of the left column may take
 
-# Advance widths of Times New Roman Bold and Regular (1/1000 em; the metric-compatible Liberation Serif has the
-# same), by base letter: a Vietnamese capital prints as wide as its letter without diacritics.
-_PUNCTUATION = {" ": 250, NBSP: 250, ",": 250, ".": 250, "-": 333, "–": 500, "(": 333, ")": 333, "/": 278,
-                **{d: 500 for d in "0123456789"}}
-_REGULAR_WIDTHS = {
-    **dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-               (722, 667, 667, 722, 611, 556, 722, 722, 333, 389, 722, 611, 889, 722, 722, 556, 722, 667, 556, 611,
-                722, 722, 944, 722, 722, 611))),
-    **_PUNCTUATION, "&": 778,
-}
-_BOLD_WIDTHS = {
-    **dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
-               (722, 667, 722, 722, 667, 611, 778, 778, 389, 500, 778, 667, 944, 722, 778, 611, 778, 722, 556, 667,
-                722, 722, 1000, 722, 722, 667))),
-    **_PUNCTUATION, "&": 833,
-}
-
-
 @dataclass(frozen=True)
 class Heading:
     parent: str  # the line above the body's name ("" when the body has none)
@@ -48,19 +30,11 @@ class Heading:
     place: str  # the place name of the date line ("Khánh Hòa", "Nha Trang")
 
 
-def _base(c: str) -> str:
-    import unicodedata
-
-    if c in "Đđ":
-        return "D"
-    return unicodedata.normalize("NFD", c)[0].upper()
-
-
 def line_width_mm(text: str, size_pt: float = HEADER_SIZE_PT, *, bold: bool = True) -> float:
-    """The printed width of one upper-case header line in Times New Roman (unknown characters count as an M)."""
-    widths = _BOLD_WIDTHS if bold else _REGULAR_WIDTHS
-    em = sum(widths.get(_base(c), 1000) for c in text)
-    return em / 1000 * size_pt * 25.4 / 72
+    """The printed width of one header line in Times New Roman (the font's own advance widths, xlsxfit)."""
+    from .xlsxfit import text_width
+
+    return text_width(text, size_pt, bold=bold) * 25.4 / 72
 
 
 def unbreakable(line: str) -> str:

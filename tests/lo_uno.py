@@ -35,7 +35,7 @@ import uno  # noqa: F401 - LibreOffice's bridge (python3-uno)
 from com.sun.star.beans import PropertyValue
 from com.sun.star.connection import NoConnectException
 
-COLUMNS = {"result": 4, "status": 5, "note": 6}  # fill-in columns of a task row
+COLUMNS = {"result": 2, "status": 3}  # fill-in columns of a task row (the note sits under the status, in its cell)
 HEADING = re.compile(r"^[IVX]+\.\s")
 
 
