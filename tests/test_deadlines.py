@@ -131,6 +131,9 @@ def cell_text(cell) -> str:
     return "\n".join("".join(t.text or "" for t in p.iter(W + "t")) for p in cell._tc.iter(W + "p"))
 
 
+TIME_LABEL = "Thời gian: "
+
+
 def read_forms(pack: Path) -> dict[str, list[tuple[str, str, str]]]:
     """Task code -> [(form, section, timeframe cell text)] over every form of a pack, read with python-docx."""
     found: dict[str, list[tuple[str, str, str]]] = {}
@@ -149,7 +152,10 @@ def read_forms(pack: Path) -> dict[str, list[tuple[str, str, str]]]:
                 table = docx.table.Table(el, d)
                 for row in table.rows[1:]:
                     cells = [cell_text(c) for c in row.cells]
-                    found.setdefault(cells[0].strip(), []).append((path.stem, section, cells[3]))
+                    # the timeframe is printed under the task text, after its label
+                    timeframe = next(line[len(TIME_LABEL):] for line in cells[1].split("\n")
+                                     if line.startswith(TIME_LABEL))
+                    found.setdefault(cells[0].strip(), []).append((path.stem, section, timeframe))
     return found
 
 

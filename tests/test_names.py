@@ -90,7 +90,8 @@ def set_field(plan_dir: Path, task_id: str, key: str, value: str) -> None:
 
 
 def form_rows(path: Path) -> dict[str, str]:
-    """Task code -> the text of its task cell (with kehoach's notes), over every task table of a form."""
+    """Task code -> the text of its task (with kehoach's notes; the "Sản phẩm: ..." and "Thời gian: ..." lines printed
+    under it left out), over every task table of a form."""
     d = docx.Document(str(path))
     rows = {}
     for table in d.tables:
@@ -98,9 +99,10 @@ def form_rows(path: Path) -> dict[str, str]:
             continue
         for row in table.rows[1:]:
             cells = row.cells
+            lines = ["".join(t.text or "" for t in p.iter(W_T)) for p in cells[1]._tc.iter(
+                "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}p")]
             rows["".join(t.text or "" for t in cells[0]._tc.iter(W_T)).strip()] = "\n".join(
-                "".join(t.text or "" for t in p.iter(W_T)) for p in cells[1]._tc.iter(
-                    "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}p"))
+                line for line in lines if not line.startswith(("Sản phẩm: ", "Thời gian: ")))
     return rows
 
 
