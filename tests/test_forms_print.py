@@ -8,6 +8,7 @@ import io
 import re
 import shutil
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import pdfplumber
@@ -40,9 +41,44 @@ LONG_ANSWER = [
 BULLETS = ["Hội nghị tại Nha Trang: 120 người", "Hội nghị tại Cam Ranh: 80 người", "Hội nghị tại Ninh Hòa: 120 người"]
 
 
-def words(page) -> list[dict]:
+@dataclass(frozen=True)
+class Page:
+    """What the tests read from one printed page, taken out of pdfplumber at once (its parsed PDF objects are large,
+    and a test process that grows stays large: later tests measure the memory of the processes it forks)."""
+
+    words: list[dict]  # every word, with its position (x0, x1, top, bottom)
+    v_edges: list[tuple[float, float, float]]  # vertical lines (table borders): (x, top, bottom)
+    text: str
+    left: list[str]  # the lines of the header's left column (page 1 only)
+    right: list[str]  # and of its right column
+
+
+@dataclass(frozen=True)
+class Printed:
+    pages: list[Page]
+
+
+def snapshot(path: Path) -> Printed:
+    def column(page, bbox) -> list[str]:
+        return [" ".join(line.split()) for line in (page.crop(bbox).extract_text() or "").splitlines() if line.strip()]
+
+    pages = []
+    with pdfplumber.open(path) as pdf:
+        for n, page in enumerate(pdf.pages):
+            pages.append(Page(
+                [{k: w[k] for k in ("text", "x0", "x1", "top", "bottom")} for w in page.extract_words()],
+                [(e["x0"], e["top"], e["bottom"]) for e in page.edges if e["orientation"] == "v"],
+                page.extract_text() or "",
+                column(page, (0, 0, LEFT_COLUMN_RIGHT, 60 * MM)) if n == 0 else [],
+                column(page, (LEFT_COLUMN_RIGHT, 0, page.width, 60 * MM)) if n == 0 else [],
+            ))
+            page.close()
+    return Printed(pages)
+
+
+def words(page: Page) -> list[dict]:
     """The words of a page's text area (not the page number above the top margin)."""
-    return [w for w in page.extract_words(use_text_flow=False) if w["top"] >= TEXT_TOP - 2]
+    return [w for w in page.words if w["top"] >= TEXT_TOP - 2]
 
 
 def text_lines(page) -> list[str]:
@@ -62,19 +98,17 @@ def fullness(page) -> float:
     return (lowest - TEXT_TOP) / (TEXT_BOTTOM - TEXT_TOP)
 
 
-def left_column(page) -> list[str]:
+def left_column(page: Page) -> list[str]:
     """The lines of the header's left column on page 1 (the issuing body and the number)."""
-    crop = page.crop((0, 0, LEFT_COLUMN_RIGHT, 60 * MM))
-    return [" ".join(line.split()) for line in crop.extract_text().splitlines() if line.strip()]
+    return page.left
 
 
-def right_column(page) -> list[str]:
-    crop = page.crop((LEFT_COLUMN_RIGHT, 0, page.width, 60 * MM))
-    return [" ".join(line.split()) for line in crop.extract_text().splitlines() if line.strip()]
+def right_column(page: Page) -> list[str]:
+    return page.right
 
 
-def all_text(pdf) -> str:
-    return " ".join(" ".join((p.extract_text() or "").split()) for p in pdf.pages)
+def all_text(pdf: Printed) -> str:
+    return " ".join(" ".join(p.text.split()) for p in pdf.pages)
 
 
 # ------------------------------------------------------------------------------------------------------ fixtures
@@ -98,7 +132,7 @@ def filled_sct(data: bytes, plan) -> tuple[bytes, dict[str, Fill]]:
 
 @pytest.fixture(scope="module")
 def printed(form_pack, plan_2024, tmp_path_factory) -> dict[str, object]:
-    """The forms rendered by LibreOffice in one run: name -> pdfplumber PDF (and the .docx files by name)."""
+    """The forms rendered by LibreOffice in one run: name -> what was printed (and the .docx files by name)."""
     src = tmp_path_factory.mktemp("print-src")
     p2024, p2026 = form_pack(2024), form_pack(2026)
     files = {
@@ -113,10 +147,8 @@ def printed(form_pack, plan_2024, tmp_path_factory) -> dict[str, object]:
     (src / "sct-filled.docx").write_bytes(filled)
     out = tmp_path_factory.mktemp("print-pdf")
     pdfs = to_pdfs(sorted(src.glob("*.docx")), out)
-    opened = {p.stem: pdfplumber.open(p) for p in pdfs}
-    yield {"pdf": opened, "docx": {p.stem: p for p in src.glob("*.docx")}, "fills": fills, "out": out}
-    for pdf in opened.values():
-        pdf.close()
+    return {"pdf": {p.stem: snapshot(p) for p in pdfs}, "docx": {p.stem: p for p in src.glob("*.docx")},
+            "fills": fills}
 
 
 # ------------------------------------------------------------------------------------------------------ pages
@@ -165,10 +197,9 @@ def test_result_column_is_at_least_40_percent_in_the_grid(printed):
 
 def test_result_column_is_at_least_40_percent_on_paper(printed):
     page = printed["pdf"]["sct"].pages[0]
-    ket = next(w for w in page.extract_words() if w["text"] == "Kết" and any(
-        v["text"] == "TT" and abs(v["top"] - w["top"]) < 8 for v in page.extract_words()))
-    xs = sorted({round(e["x0"], 0) for e in page.edges if e["orientation"] == "v"
-                 and e["top"] - 3 <= ket["top"] <= e["bottom"]})
+    ket = next(w for w in page.words if w["text"] == "Kết" and any(
+        v["text"] == "TT" and abs(v["top"] - w["top"]) < 8 for v in page.words))
+    xs = sorted({round(x, 0) for x, top, bottom in page.v_edges if top - 3 <= ket["top"] <= bottom})
     left = max(x for x in xs if x < ket["x0"])
     right = min(x for x in xs if x > ket["x0"] + 40)
     share = (right - left) / (xs[-1] - xs[0])
