@@ -29,6 +29,25 @@ def q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
+def _header_lines(name: str) -> list[str]:
+    """The name in upper case on as many lines as the form's header column needs (split between words)."""
+    from generator.headers import HEADER_COLUMN_MM, line_width_mm
+
+    lines: list[str] = []
+    text = name.upper()
+    if text.startswith("ỦY BAN NHÂN DÂN "):  # a People's Committee: "ỦY BAN NHÂN DÂN" / "PHƯỜNG ..."
+        lines, text = ["ỦY BAN NHÂN DÂN", ""], text[len("ỦY BAN NHÂN DÂN "):]
+    for word in text.split():
+        if lines and not lines[-1]:
+            lines[-1] = word
+            continue
+        if lines and line_width_mm(f"{lines[-1]} {word}") <= HEADER_COLUMN_MM:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return lines
+
+
 def make_plan(out: Path, agencies: int = 2000, tasks: int = 11000, seed: int = 1627) -> Path:
     rng = random.Random(seed)
     base = Path(__file__).resolve().parents[1] / "plan_data" / "khanh-hoa-1627"
@@ -46,6 +65,8 @@ def make_plan(out: Path, agencies: int = 2000, tasks: int = 11000, seed: int = 1
         name = f"{KINDS[i % len(KINDS)]} {PLACES[i % len(PLACES)]} {i}"
         names.append(name)
         lines += [f"  - id: dv{i:04d}", f"    name: {q(name)}", "    code: UBND", "    kind: xa",
+                  f"    place: {q(PLACES[i % len(PLACES)])}",  # a commune dates its reports with its own name
+                  f"    header: [{', '.join(q(line) for line in _header_lines(name))}]",
                   "    reports: true", '    source: "dữ liệu tổng hợp cho đo hiệu năng"']
     (out / "agencies.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -83,7 +83,7 @@ def form_context(plan: Plan, at: AgencyTasks, year: int) -> dict:
     return {
         "year": year,
         "plan_number": m.number,
-        "parent_header": unbreakable(head.parent),
+        "parent_header": unbreakable(head.parent, bold=False),
         "agency_name": name,
         "agency_header": " ".join(head.lines),
         "agency_header_lines": [unbreakable(line) for line in head.lines],

@@ -1,4 +1,4 @@
-"""Whose name heads a document: the rule by kind of body (agencies.yaml, `headers`) applied to one agency (pure).
+"""Whose name heads a document: the rule by kind of body (the registry, `headers`) applied to one agency (pure).
 
 The left column of a document's header names the issuing body and, above it, the body it belongs to (cơ quan chủ
 quản), if any; the date line starts with a place name (Nghị định 30/2020/NĐ-CP, Phụ lục I; see
@@ -8,7 +8,7 @@ dates its documents with its own place name, a central body's provincial branch 
 The registry records that rule per kind, with its source; `heading` is the one place that applies it.
 
 A proper name is never broken across lines: each line of a header is printed with non-breaking spaces, and a long
-name is split only where agencies.yaml splits it (`header` given as a list of lines). `line_width_mm` estimates
+name is split only where the registry splits it (`header` given as a list of lines). `line_width_mm` estimates
 the printed width of a line (Times New Roman bold, from the font's advance widths in xlsxfit) so that the loader can
 refuse a line that would not fit the header column.
 """
@@ -37,14 +37,17 @@ def line_width_mm(text: str, size_pt: float = HEADER_SIZE_PT, *, bold: bool = Tr
     return text_width(text, size_pt, bold=bold) * 25.4 / 72
 
 
-def unbreakable(line: str) -> str:
-    """A header line whose words stay on one line (spaces made non-breaking)."""
+def unbreakable(line: str, *, bold: bool = True) -> str:
+    """A header line whose words stay on one line (spaces made non-breaking), if it fits the column; a line too long
+    for it (the loader warns) keeps its spaces, so that Word wraps it between words rather than inside one."""
+    if line_width_mm(line.upper(), bold=bold) > HEADER_COLUMN_MM:
+        return line
     return NBSP.join(line.split())
 
 
 def heading(agency, rules, province_parent: str, province_place: str) -> Heading:
     """The header of `agency` (a model.Agency) under `rules` (kind -> model.HeaderRule): its parent line and place by
-    the rule of its kind, its name as the lines agencies.yaml gives (or its name in upper case)."""
+    the rule of its kind, its name as the lines the registry gives (or its name in upper case)."""
     rule = rules.get(agency.kind)
     parent = {"tinh": province_parent, "khong": "", "rieng": agency.parent_header or ""}[rule.parent if rule
                                                                                          else "tinh"]

@@ -564,20 +564,23 @@ def _build_registry(sources: list[_Source | None], raws: list[Any]) -> Registry:
                        place: str | None, name: str = ""):
         """(header text, header lines) of an agency, a generic form or a renaming, checked against its kind's rule."""
         lines = tuple(header) if isinstance(header, list) else ((header,) if header else ())
+        # A line too long for the column is printed wrapped by Word wherever it likes (headers.unbreakable leaves
+        # it breakable), possibly inside a proper name: a warning, so that the office splits it where it should.
         if not lines and reports and rules and line_width_mm(name.upper()) > HEADER_COLUMN_MM:
-            src.error(src.line(*where, "name"), f'tên "{name}" in hoa dài hơn cột tiêu đề (khoảng '
-                                                f"{line_width_mm(name.upper()):.0f} mm, cột rộng "
-                                                f"{HEADER_COLUMN_MM:.0f} mm); hãy thêm header là danh sách các dòng, "
-                                                "ngắt ở chỗ không cắt đôi tên riêng")
+            src.warn(src.line(*where, "name"), f'tên "{name}" in hoa dài hơn cột tiêu đề (khoảng '
+                                               f"{line_width_mm(name.upper()):.0f} mm, cột rộng "
+                                               f"{HEADER_COLUMN_MM:.0f} mm) nên sẽ bị ngắt dòng tùy ý; hãy thêm header "
+                                               "là danh sách các dòng, ngắt ở chỗ không cắt đôi tên riêng")
         for j, line in enumerate(lines):
             if line_width_mm(line.upper()) > HEADER_COLUMN_MM:
                 at = src.line(*where, "header", j) if isinstance(header, list) else src.line(*where, "header")
-                src.error(at, f'dòng tiêu đề "{line}" dài hơn cột tiêu đề (khoảng {line_width_mm(line.upper()):.0f} '
-                              f"mm, cột rộng {HEADER_COLUMN_MM:.0f} mm); hãy ghi header thành danh sách các dòng, "
-                              "ngắt ở chỗ không cắt đôi tên riêng")
+                src.warn(at, f'dòng tiêu đề "{line}" dài hơn cột tiêu đề (khoảng {line_width_mm(line.upper()):.0f} '
+                             f"mm, cột rộng {HEADER_COLUMN_MM:.0f} mm) nên sẽ bị ngắt dòng tùy ý; hãy ghi header thành "
+                             "danh sách các dòng, ngắt ở chỗ không cắt đôi tên riêng")
         if parent is not None and line_width_mm(parent.upper(), bold=False) > HEADER_COLUMN_MM:
-            src.error(src.line(*where, "parent_header"), f'cơ quan chủ quản "{parent}" dài hơn cột tiêu đề '
-                                                         f"({HEADER_COLUMN_MM:.0f} mm); hãy ghi tên viết tắt")
+            src.warn(src.line(*where, "parent_header"), f'cơ quan chủ quản "{parent}" dài hơn cột tiêu đề '
+                                                        f"({HEADER_COLUMN_MM:.0f} mm) nên sẽ bị ngắt dòng tùy ý; hãy "
+                                                        "ghi tên viết tắt")
         rule = rules.get(kind)
         if reports and rules and kind != "nhom" and rule is None:
             src.error(src.line(*where), f'loại đơn vị "{kind}" chưa có quy tắc tiêu đề trong mục headers')

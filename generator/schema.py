@@ -110,6 +110,7 @@ class RawPlanAgenciesFile(_Strict):
     agencies: list[RawAgency] = []
     groups: list[RawAgencyGroup] = []
     events: list[RawEvent] = []
+    headers: list[RawHeaderRule] = []
 
 
 class RawNationalEvent(RawEvent):

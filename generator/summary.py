@@ -275,7 +275,7 @@ def _keep(p, *, together: bool = True):
 def _header_block(doc, c: Consolidation) -> None:
     receiver = receiver_at(c.plan, c.year)
     head = agency_heading(c.plan, receiver)  # the receiver heads its report as it heads its own documents
-    header_block(doc, unbreakable(head.parent), [unbreakable(line) for line in head.lines],
+    header_block(doc, unbreakable(head.parent, bold=False), [unbreakable(line) for line in head.lines],
                  f"Số:      /BC-{receiver.code}", blank_date_line(head.place, c.year))
 
 

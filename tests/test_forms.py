@@ -148,7 +148,7 @@ EXPECTED_ROLES = {
 
 # Header wording and number code of the hand-checked agencies (Nghị định 30: agency name in capitals).
 # HAND-WRITTEN: how each kind of body heads its documents (the left column of page 1: the parent line, if any, then
-# the name on the lines it is split on) and the place of its date line (see agencies.yaml, `headers`).
+# the name on the lines it is split on) and the place of its date line (see the registry, `headers`).
 EXPECTED_HEADER = {
     "so-cong-thuong": (["UBND TỈNH KHÁNH HÒA", "SỞ CÔNG THƯƠNG"], "SCT", "Khánh Hòa"),
     "so-noi-vu": (["UBND TỈNH KHÁNH HÒA", "SỞ NỘI VỤ"], "SNV", "Khánh Hòa"),
