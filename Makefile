@@ -21,6 +21,7 @@ run: $(STAMP)
 
 ## make test: the whole test suite (installs LibreOffice for the PDF checks when it is missing)
 test: $(STAMP) libreoffice
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q
 
 ## make bench: throughput and memory figures (see benchmarks/run.py); not part of the tests

@@ -14,7 +14,6 @@ from __future__ import annotations
 import io
 import os
 import platform
-import re
 import shutil
 import statistics
 import subprocess

@@ -310,7 +310,7 @@ class FormTemplate:
         parser = pyexpat.ParserCreate()
         try:
             parser.Parse(xml, True)
-        except pyexpat.ExpatError as e:
+        except pyexpat.ExpatError:
             raise TemplateInvalid(
                 f"mẫu {self.name}: biểu mẫu của {context.get('agency_name', '')} sau khi thay các thẻ không còn là văn "
                 f"bản Word hợp lệ (phần {part}), nên không biểu mẫu nào được ghi; thường do khối {{%p if %}}, "

@@ -34,7 +34,7 @@ _RECURRING = [
      "annual"),
     (re.compile(rf"{_EVERY}quý"), "quarterly"),
     (re.compile(rf"{_EVERY}tháng"), "monthly"),
-    (re.compile(rf"(?:định kỳ )?(?:6|sáu) tháng (?:đầu|cuối) (?:mỗi |hàng |hằng )?năm"), "half-yearly"),
+    (re.compile(r"(?:định kỳ )?(?:6|sáu) tháng (?:đầu|cuối) (?:mỗi |hàng |hằng )?năm"), "half-yearly"),
     (re.compile(rf"(?:định kỳ )?(?:(?:6|sáu) tháng (?:một|1) lần|{_EVERY}(?:6|sáu) tháng)"), "half-yearly"),
 ]
 _PERIOD = re.compile(rf"(?:giai đoạn |năm |từ năm |từ )?{_Y}(?:{_DASH}|\s+(?:đến|tới)\s+(?:năm\s+)?){_Y}")

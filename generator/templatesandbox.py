@@ -189,7 +189,7 @@ class SandboxEnvironment(ImmutableSandboxedEnvironment):
                 if length > MAX_PART_BYTES:
                     raise self._too_long()
                 append(piece)
-        except Exception:
+        except Exception:  # noqa: BLE001 - as Template.render: Jinja rewrites the traceback, then re-raises
             self.handle_exception()
         finally:
             self.limits = None
