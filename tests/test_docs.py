@@ -123,10 +123,10 @@ def _limits() -> dict[str, float]:
 
 
 def _spellings(value: float) -> list[str]:
-    """How the README writes a value: 20 MB, 2.000, 10 triệu byte, 30 giây, 4.300."""
+    """How the README writes a value: 20 MB, 2.000, 10 triệu byte, 30 giây, 4.300, 408,75 pt."""
     out = []
     if isinstance(value, float):
-        out.append(f"{value:g} giây")
+        out += [f"{value:g} giây", f"{value:g} pt".replace(".", ",")]
     else:
         if value >= MB and value % MB == 0:
             out.append(f"{value // MB} MB")
