@@ -75,9 +75,9 @@ def naive_docxtpl(plan_dir: Path, year: int, count: int) -> float:
     """Forms per second of the naive loop on the same forms: DocxTemplate loaded and rendered for every form."""
     from docxtpl import DocxTemplate
 
-    from generator.assignments import assignments
-    from generator.forms import form_context
-    from generator.loader import load_plan
+    from generator.plan.assignments import assignments
+    from generator.forms.context import form_context
+    from generator.plan.loader import load_plan
     from generator.paths import templates_dir
 
     plan = load_plan(plan_dir, report_year=year)

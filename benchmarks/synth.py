@@ -31,7 +31,7 @@ def q(text: str) -> str:
 
 def _header_lines(name: str) -> list[str]:
     """The name in upper case on as many lines as the form's header column needs (split between words)."""
-    from generator.headers import HEADER_COLUMN_MM, line_width_mm
+    from generator.plan.headers import HEADER_COLUMN_MM, line_width_mm
 
     lines: list[str] = []
     text = name.upper()

@@ -45,8 +45,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
-from . import guard
 from .errors import KehoachError
+from . import guard
+
 
 try:
     import fcntl

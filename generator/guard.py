@@ -29,6 +29,7 @@ from pathlib import Path
 
 from .errors import KehoachError
 
+
 SQLITE_HEADER = b"SQLite format 3\x00"
 _WAL_MAGICS = (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")
 _JOURNAL_MAGIC = b"\xd9\xd5\x05\xf9\x20\xa1\x63\xd7"
@@ -189,7 +190,7 @@ def _shown(path: Path) -> str:
 
 def check_db_location(path: str | Path, option: str = "--db") -> None:
     """Refuse a database location inside any folder kehoach replaces, however the path is spelled."""
-    from .store import DEFAULT_DB  # the default, named in the sentence (imported here: store imports fsutil)
+    from .paths import DEFAULT_DB  # the default, named in the sentence (imported here: store imports fsutil)
 
     path = Path(path)
     check_not_loop(path, option)

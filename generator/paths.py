@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
 
 _PACKAGE = Path(__file__).resolve().parent
 DEFAULT_PLAN_ID = "khanh-hoa-1627"
@@ -23,3 +25,12 @@ def default_plan_dir() -> Path:
 
 def templates_dir() -> Path:
     return _data_root() / "templates"
+
+
+DEFAULT_DB = Path("kehoach-data") / "bao-cao.sqlite3"
+DB_ENV = "KEHOACH_DB"
+
+
+def default_path() -> Path:
+    env = os.environ.get(DB_ENV)
+    return Path(env) if env else DEFAULT_DB

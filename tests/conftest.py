@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.loader import load_plan
+from generator.plan.loader import load_plan
 from generator.paths import default_plan_dir
 
 
@@ -41,7 +41,7 @@ def form_pack(tmp_path_factory):
 @pytest.fixture(scope="session")
 def plan_2024(plan):
     """The plan in force for the 2024 reports (amendments up to 15/12/2024), as `kehoach pack --year 2024` uses."""
-    from generator.assignments import report_date
+    from generator.plan.assignments import report_date
 
     return load_plan(default_plan_dir(), report_date(plan, 2024))
 
@@ -49,8 +49,8 @@ def plan_2024(plan):
 @pytest.fixture(scope="session")
 def forms_2024(plan_2024):
     """The 2024 report forms built in memory (`build_pack`), agency id -> .docx bytes."""
-    from generator.docxform import FormTemplate
-    from generator.pack import build_pack
+    from generator.forms.render import FormTemplate
+    from generator.forms.pack import build_pack
     from generator.paths import templates_dir
 
     pack = build_pack(plan_2024, 2024, FormTemplate(templates_dir() / "bao-cao-don-vi.docx"))
@@ -88,7 +88,7 @@ def province_registry(plan_copy) -> Path:
 @pytest.fixture(scope="session")
 def rereader(plan):
     """Reads stored originals again as `kehoach import` and `kehoach check-db` do with the default plan."""
-    from generator.assignments import report_date
-    from generator.reread import Rereader
+    from generator.plan.assignments import report_date
+    from generator.returns.reread import Rereader
 
     return Rereader([(plan, lambda year: load_plan(default_plan_dir(), report_date(plan, year)))])

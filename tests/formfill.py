@@ -15,7 +15,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from generator.ziputil import write_zip
+from generator.office.ziputil import write_zip
 
 from lo import SOFFICE
 

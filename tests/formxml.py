@@ -8,7 +8,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from generator.formreader import LABELS
+from generator.forms.contract import LABELS
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 HEADINGS = {

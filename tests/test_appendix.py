@@ -9,7 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from generator.appendix import build_appendix
+from generator.forms.appendix import build_appendix
 from lo import requires_soffice, to_pdf
 
 SOURCE = Path(__file__).resolve().parents[1].parent / "shared" / "source" / "ke-hoach-1627-KH-UBND.txt"

@@ -14,7 +14,7 @@ import unicodedata
 
 import pytest
 
-from generator.appendix import HEADERS, build_appendix
+from generator.forms.appendix import HEADERS, build_appendix
 from lo import requires_soffice, to_pdf
 
 pytestmark = [pytest.mark.libreoffice, requires_soffice]

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from formfill import Fill, fill_form, kehoach
 
-from generator.formreader import FormRejected, extract
+from generator.errors import FormRejected
+from generator.returns.read import extract
 
 AGENCIES = ("so-cong-thuong", "so-tai-chinh", "ubnd-thanh-pho-nha-trang")
 FIRST = 'bản báo cáo số 1 (so-cong-thuong, năm 2024, phiên bản 1, tệp "so-cong-thuong.docx")'
@@ -26,7 +27,7 @@ FIRST = 'bản báo cáo số 1 (so-cong-thuong, năm 2024, phiên bản 1, tệ
 @pytest.fixture(scope="module")
 def filled(forms_2024, plan_2024, tmp_path_factory) -> Path:
     """Three filled forms, each with results and statuses on its first two tasks and a difficulty section."""
-    from generator.assignments import assignments
+    from generator.plan.assignments import assignments
 
     tasks = {at.agency.id: [a.task.id for a in at.all[:2]] for at in assignments(plan_2024, 2024)}
     folder = tmp_path_factory.mktemp("nhan-ve")
@@ -191,7 +192,7 @@ def test_import_bounds_the_json(backup, tmp_path, monkeypatch, rereader):
                                 text='{"format": "kehoach-sao-luu", "x": ' + "9" * 5000 + "}")
     refused(many_digits, tmp_path, ["số nguyên", "quá lớn"])
 
-    from generator import store
+    from generator.returns import archive as store
 
     monkeypatch.setattr(store, "MAX_MANIFEST_BYTES", 1000)
     with pytest.raises(store.StoreError, match="kehoach-sao-luu.json quá lớn"):
@@ -200,7 +201,7 @@ def test_import_bounds_the_json(backup, tmp_path, monkeypatch, rereader):
 
 
 def test_a_refused_import_into_an_existing_empty_database_leaves_it_empty(backup, tmp_path):
-    from generator.store import Store
+    from generator.returns.store import Store
 
     Store(tmp_path / "trong.sqlite3").close()
     refused(with_manifest(backup, tmp_path / "sua.zip", rewrite_results), tmp_path, [FIRST], db="trong.sqlite3")

@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 from formfill import kehoach
 
-from generator.store import Store
+from generator.returns.store import Store
 
 SCT = "so-cong-thuong"
 

@@ -108,7 +108,7 @@ def test_ctrl_c_at_any_moment_is_the_sentence_and_exit_code_130(tmp_path, entry)
 def test_the_help_of_every_command_is_vietnamese():
     from typer.testing import CliRunner
 
-    from generator.cli import app, app_commands
+    from generator.cli.commands import app, app_commands
 
     pages = {"kehoach": CliRunner().invoke(app, ["--help"], prog_name="kehoach")}
     pages |= {c: CliRunner().invoke(app, [c, "--help"], prog_name="kehoach") for c in app_commands()}
@@ -168,7 +168,8 @@ def test_a_fifo_or_a_device_given_to_ingest_is_named_for_what_it_is(tmp_path):
 
 def test_a_fifo_is_never_opened_for_a_blocking_read(tmp_path):
     """The reader's own check, for a file replaced by a FIFO after ingest looked at it."""
-    from generator.formreader import FormRejected, load_file
+    from generator.errors import FormRejected
+    from generator.returns.package import load_file
 
     def blocked(signum, frame):
         raise TimeoutError("load_file waits for a writer to open the FIFO")

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator.agencies import Resolver
-from generator.schedule import parse_timeframe
-from generator.vnformat import long_date
+from generator.plan.resolve import Resolver
+from generator.plan.schedule import parse_timeframe
+from generator.office.vnformat import long_date
 
 
 def explicit(plan, agency_id: str, role: str) -> list[str]:
@@ -67,7 +67,7 @@ def test_every_task_resolves_and_keeps_official_wording(plan):
 
 
 def test_unknown_wording_is_reported():
-    from generator.loader import load_plan
+    from generator.plan.loader import load_plan
     from generator.paths import default_plan_dir
 
     r = Resolver(load_plan(default_plan_dir()).registry)

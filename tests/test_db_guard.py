@@ -18,7 +18,8 @@ import pytest
 
 from generator.fsutil import FAULT_ENV, build_dir
 from generator.errors import KehoachError
-from generator.store import check_database, export_archive
+from generator.returns.dbcheck import check_database
+from generator.returns.archive import export_archive
 
 ENV = {k: v for k, v in os.environ.items() if k not in ("KEHOACH_DB", FAULT_ENV)}
 PACK = Path("output") / "khanh-hoa-1627" / "2024"  # where `kehoach pack --year 2024` writes, under its cwd
@@ -296,7 +297,9 @@ def test_pack_out_symlink_writes_into_the_folder_it_points_to(tmp_path):
 
 def test_the_guard_knows_the_names_pack_and_summary_write():
     """guard recognises pack and summary folders by the names those modules write (it cannot import them)."""
-    from generator import guard, pack, summary
+    from generator import guard
+    from generator.forms import pack
+    from generator.returns import summary
 
     assert guard.PACK_MARKER == pack.MANIFEST_FILE
     assert set(guard.SUMMARY_MARKERS) == {summary.SUMMARY_DOCX, summary.SUMMARY_XLSX}

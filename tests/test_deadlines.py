@@ -14,7 +14,7 @@ import docx
 import openpyxl
 import pytest
 
-from generator.schedule import parse_timeframe
+from generator.plan.schedule import parse_timeframe
 
 YEARS = (2023, 2024, 2025, 2026, 2027)
 A, E, F = "active", "expired", "future"

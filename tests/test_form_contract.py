@@ -52,7 +52,6 @@ def test_the_task_table_has_the_contracts_columns_in_order():
     header = next(tables[0].iter(W + "tr"))
     titles = ["".join(t.text or "" for t in tc.iter(W + "t")) for tc in header.iter(W + "tc")]
     assert titles == [title for title, _width in contract.COLUMNS]
-    assert len(contract.COLUMNS) == len(contract.KINDS)
 
 
 def test_a_tag_reads_back_as_its_task_and_kind():
@@ -72,3 +71,16 @@ def test_no_other_module_spells_the_contract():
             elsewhere += [f"{path.relative_to(PACKAGE)}: {t.id}" for t in targets
                           if isinstance(t, ast.Name) and t.id in names]
     assert elsewhere == []
+
+
+def test_a_rendered_form_carries_the_contracts_identity():
+    from generator.forms.context import form_properties
+    from generator.paths import default_plan_dir
+    from generator.plan.assignments import assignments
+    from generator.plan.loader import load_plan
+
+    plan = load_plan(default_plan_dir(), report_year=2024)
+    at = assignments(plan, 2024)[0]
+    props = form_properties(plan, at, 2024)
+    assert tuple(props) == contract.IDENTITY
+    assert props["kehoach.form"] == contract.FORM_ID and props["kehoach.year"] == "2024"

@@ -10,7 +10,11 @@ import pytest
 from formfill import Fill, fill_form
 from lxml import etree
 
-from generator.formreader import W, _Budget, _cells, _Doc, _rows, parse_xml, read_form
+from generator.office.ns import W
+from generator.returns.package import _Budget, parse_xml
+from generator.returns.text import _Doc, _cells
+from generator.returns.rows import _rows
+from generator.returns.read import read_form
 
 W_NS = W[1:-1]
 MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"

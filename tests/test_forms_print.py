@@ -16,7 +16,7 @@ import pytest
 from formfill import Fill, fill_form
 from lxml import etree
 
-from generator.formreader import read_form
+from generator.returns.read import read_form
 from lo import requires_soffice, to_pdfs
 
 pytestmark = [pytest.mark.libreoffice, requires_soffice]

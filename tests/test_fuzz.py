@@ -25,9 +25,11 @@ from formfill import Fill, fill_form
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from generator.assignments import report_date
-from generator.formreader import FormReading, FormRejected, read_form
-from generator.loader import load_plan
+from generator.plan.assignments import report_date
+from generator.returns.model import FormReading
+from generator.errors import FormRejected
+from generator.returns.read import read_form
+from generator.plan.loader import load_plan
 from generator.paths import default_plan_dir
 
 CORPUS = Path(__file__).parent / "corpus"

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from generator.assignments import assignments
-from generator.forms import agency_heading, form_context
+from generator.plan.assignments import assignments
+from generator.forms.context import agency_heading, form_context
 
 # HAND-WRITTEN from nd30-format.md ("Whose name heads the document") and the sources recorded in the registry.
 EXPECTED = {
@@ -62,7 +62,7 @@ def test_a_header_line_too_long_for_the_column_is_a_warning(plan_copy, province_
     assert (f'khanh-hoa.yaml:{line - 1}: tên "Sở Nông nghiệp và Phát triển nông thôn" in hoa dài hơn cột tiêu đề '
             "(khoảng 107 mm, cột rộng 78 mm) nên sẽ bị ngắt dòng tùy ý; hãy thêm header là danh sách các dòng, ngắt "
             "ở chỗ không cắt đôi tên riêng") in r.stderr
-    from generator.headers import unbreakable
+    from generator.plan.headers import unbreakable
 
     assert unbreakable("SỞ NÔNG NGHIỆP VÀ PHÁT TRIỂN NÔNG THÔN") == "SỞ NÔNG NGHIỆP VÀ PHÁT TRIỂN NÔNG THÔN"
     assert unbreakable("SỞ NÔNG NGHIỆP VÀ") == "SỞ\u00a0NÔNG\u00a0NGHIỆP\u00a0VÀ"

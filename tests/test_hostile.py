@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 from formfill import Fill, fill_form, kehoach
 
-from generator import formreader
-from generator.formreader import FormRejected, load_file, read_form
-from generator.ziputil import write_zip
+from generator.returns import package as formreader
+from generator.errors import FormRejected
+from generator.returns.package import load_file
+from generator.returns.read import read_form
+from generator.office.ziputil import write_zip
 
 SCT = "so-cong-thuong"
 MB = 1024 * 1024

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from formfill import Fill, W, edit_document, fill_form, kehoach, set_property
 
-from generator.assignments import assignments
-from generator.loader import load_plan
-from generator.store import Store
+from generator.plan.assignments import assignments
+from generator.plan.loader import load_plan
+from generator.returns.store import Store
 
 SCT = "so-cong-thuong"
 STC = "so-tai-chinh"
@@ -154,7 +154,7 @@ def test_form_generated_before_an_amendment_is_compared_with_its_own_version(pla
 
 @pytest.mark.parametrize("agency", [STC, "ubnd-thanh-pho-nha-trang"])
 def test_every_genuine_form_is_accepted_without_a_row_warning(plan_2024, forms_2024, agency):
-    from generator.formreader import read_form
+    from generator.returns.read import read_form
 
     r = read_form(forms_2024[agency], plan_2024)
     assert r.agency == agency

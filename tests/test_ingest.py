@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 from formfill import Fill, edit_document, fill_form, kehoach, set_property, unwrap_controls, W
 
-from generator.assignments import assignments
-from generator.formreader import FormRejected, normalize_status, read_form
-from generator.store import Store, StoreError
+from generator.plan.assignments import assignments
+from generator.errors import FormRejected
+from generator.returns.rows import normalize_status
+from generator.returns.read import read_form
+from generator.returns.store import Store
+from generator.errors import StoreError
 
 SCT = "so-cong-thuong"
 NHA_TRANG = "ubnd-thanh-pho-nha-trang"

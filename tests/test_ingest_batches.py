@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 from formfill import Fill, fill_form
 
-from generator.formreader import BATCH, POOL_MIN_FILES, read_form
+from generator.returns.ingest import BATCH, POOL_MIN_FILES
+from generator.returns.read import read_form
 from generator.fsutil import FAULT_ENV
-from generator.store import Store, check_database
+from generator.returns.store import Store
+from generator.returns.dbcheck import check_database
 
 
 def kehoach(*args: str, cwd: Path, fault: str | None = None) -> subprocess.CompletedProcess:

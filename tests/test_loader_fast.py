@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from generator.agencies import _TRAILING, _WORD, Resolver
-from generator.agencies import name_key as _key
+from generator.plan.resolve import _TRAILING, _WORD, Resolver
+from generator.plan.resolve import name_key as _key
 from generator.errors import PlanInvalid
-from generator.loader import _parse, load_plan
+from generator.plan.yamlfast import _parse
+from generator.plan.loader import load_plan
 from generator.paths import default_plan_dir, plan_data_dir
 
 NFD = unicodedata.normalize("NFD", "Sở Công Thương")

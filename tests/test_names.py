@@ -12,7 +12,7 @@ import docx
 import openpyxl
 import pytest
 
-from generator.agencies import Resolver, name_key
+from generator.plan.resolve import Resolver, name_key
 
 W_T = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}t"
 
@@ -155,9 +155,9 @@ def test_the_sub_unit_task_is_in_the_form_of_so_noi_vu_with_the_sub_unit(named):
 
 
 def test_the_sub_unit_form_read_back_unchanged_has_no_edit_warning(named):
-    from generator.assignments import report_date
-    from generator.formreader import read_form
-    from generator.loader import load_plan
+    from generator.plan.assignments import report_date
+    from generator.returns.read import read_form
+    from generator.plan.loader import load_plan
 
     _, _, plan_dir, pack = named
     p = load_plan(plan_dir)

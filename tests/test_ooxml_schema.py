@@ -99,8 +99,8 @@ def test_the_form_template_is_schema_valid():
 
 
 def test_the_template_in_templates_is_what_the_builder_makes():
-    """templates/bao-cao-don-vi.docx is regenerated when the builder changes (python -m generator.formtemplate)."""
-    from generator.formtemplate import build_template
+    """templates/bao-cao-don-vi.docx is regenerated when the builder changes (python -m generator.forms.template)."""
+    from generator.forms.template import build_template
     from generator.paths import templates_dir
 
     assert build_template() == (templates_dir() / "bao-cao-don-vi.docx").read_bytes()
@@ -270,7 +270,7 @@ def _children_in_order(xsd: etree._Element, name: str) -> list[str]:
 
 
 def test_the_order_table_of_ooxml_put_is_the_schema_order():
-    from generator import ooxml
+    from generator.office import wml as ooxml
 
     xsd = etree.parse(str(SCHEMAS / "xsd" / "wml.xsd")).getroot()
     assert set(ooxml._SEQUENCES) == set(_TYPES)

@@ -14,14 +14,14 @@ import jinja2.meta
 import pytest
 from typer.testing import CliRunner
 
-from generator import appendix as appendix_module
-from generator import cli
-from generator.appendix import build_appendix
-from generator.docxform import FormTemplate
+from generator.forms import appendix as appendix_module
+from generator.cli import commands as cli
+from generator.forms.appendix import build_appendix
+from generator.forms.render import FormTemplate
 from generator.errors import KehoachError
-from generator.pack import AppendixJob, write_pack
+from generator.forms.pack import AppendixJob, write_pack
 from generator.paths import templates_dir
-from generator.ziputil import write_zip
+from generator.office.ziputil import write_zip
 
 TEMPLATE = templates_dir() / "bao-cao-don-vi.docx"
 
@@ -129,7 +129,7 @@ def test_an_error_raised_while_ctrl_c_unwinds_is_still_ctrl_c(tmp_path, monkeypa
         finally:  # as zipfile does when interrupted while writing an entry
             raise ValueError("Can't close the ZIP file while there is an open writing handle on it.")
 
-    monkeypatch.setattr(cli, "load_plan", interrupted)
+    monkeypatch.setattr(cli.plan, "load_plan", interrupted)
     monkeypatch.setitem(cli._state, "debug", False)
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli.app, ["validate"])

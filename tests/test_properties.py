@@ -14,11 +14,11 @@ import yaml
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from generator.agencies import Resolver
-from generator.loader import load_plan
+from generator.plan.resolve import Resolver
+from generator.plan.loader import load_plan
 from generator.paths import default_plan_dir
-from generator.schedule import parse_timeframe
-from generator.vnformat import long_date, short_date
+from generator.plan.schedule import parse_timeframe
+from generator.office.vnformat import long_date, short_date
 
 # ================================================================================================ agency resolution
 

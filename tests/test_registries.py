@@ -16,7 +16,7 @@ from pathlib import Path
 
 
 from formxml import read_form
-from generator.loader import load_plan
+from generator.plan.loader import load_plan
 from generator.paths import default_plan_dir, plan_data_dir
 
 REGISTRIES = plan_data_dir() / "registries"
@@ -377,8 +377,8 @@ def test_every_command_that_takes_a_plan_takes_its_registry():
     """`--registry` goes with `--plan` (README: "mọi lệnh có --plan đều nhận tùy chọn này"), new commands included."""
     import typer.main
 
-    import generator.cli_reports  # noqa: F401  (registers its commands on the app)
-    from generator.cli import app
+    import generator.cli.returns  # noqa: F401  (registers its commands on the app)
+    from generator.cli.commands import app
 
     commands = typer.main.get_command(app).commands
     with_plan = {name for name, c in commands.items() if any("--plan" in p.opts for p in c.params)}

@@ -222,9 +222,9 @@ def test_appendix_killed_or_on_a_full_disk(tmp_path):
 def summaries(tmp_path_factory, plan_2024, forms_2024):
     """A database with two reports; the summary of its first report only (previous) and of both (new), as the CLI
     writes them (`build_summary`'s bytes)."""
-    from generator.formreader import read_form
-    from generator.store import Store
-    from generator.summary import build_summary
+    from generator.returns.read import read_form
+    from generator.returns.store import Store
+    from generator.returns.summary import build_summary
 
     cwd = tmp_path_factory.mktemp("summary")
     forms = [fill_form(forms_2024["so-cong-thuong"], {"nv14": Fill(result=["Bản đầu"], status="Hoàn thành")}),
@@ -279,7 +279,7 @@ def test_pack_and_summary_refuse_to_replace_a_folder_of_other_files(tmp_path):
     for args in (("pack", "--year", "2024", "--out", "tai-lieu"),
                  ("summary", "--year", "2024", "--db", "bc.sqlite3", "--out", "tai-lieu")):
         if args[0] == "summary":
-            from generator.store import Store
+            from generator.returns.store import Store
 
             Store(tmp_path / "bc.sqlite3").close()
         r = kehoach(*args, cwd=tmp_path)

@@ -154,12 +154,12 @@ def test_ctrl_c_during_pack_is_one_sentence_and_keeps_the_previous_pack(tmp_path
 def test_an_unexpected_bug_is_one_sentence_and_debug_shows_it(tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from generator import cli
+    from generator.cli import commands as cli
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("bug")
 
-    monkeypatch.setattr(cli, "load_plan", broken)
+    monkeypatch.setattr(cli.plan, "load_plan", broken)
     monkeypatch.setitem(cli._state, "debug", False)  # restored after the test (the --debug run below sets it)
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli.app, ["validate"])

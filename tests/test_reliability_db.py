@@ -17,10 +17,13 @@ from pathlib import Path
 import pytest
 from formfill import Fill, fill_form
 
-from generator import store as store_module
-from generator.formreader import read_form
+from generator.returns import store as store_module
+from generator.returns.read import read_form
 from generator.fsutil import FAULT_ENV
-from generator.store import Store, StoreError, check_database, export_archive, import_archive
+from generator.returns.store import Store
+from generator.errors import StoreError
+from generator.returns.dbcheck import check_database
+from generator.returns.archive import export_archive, import_archive
 
 ENV = {k: v for k, v in os.environ.items() if k not in ("KEHOACH_DB", FAULT_ENV)}
 
@@ -56,7 +59,7 @@ def count(db: Path) -> int:
 @pytest.fixture(scope="module")
 def batch(plan_2024, forms_2024, tmp_path_factory) -> Path:
     """72 distinct filled forms: two versions for each of the 36 agencies (folder a/ then b/)."""
-    from generator.assignments import assignments
+    from generator.plan.assignments import assignments
 
     first_task = {at.agency.id: at.all[0].task.id for at in assignments(plan_2024, 2024)}
     folder = tmp_path_factory.mktemp("batch")
@@ -246,7 +249,7 @@ def test_export_import_round_trip(plan_2024, filled_db, tmp_path, rereader):
     assert dump(restored) == dump(filled_db)
     export_archive(restored, tmp_path / "third.zip")
     assert (tmp_path / "third.zip").read_bytes() == archive.read_bytes()
-    from generator.summary import build_summary
+    from generator.returns.summary import build_summary
 
     summaries = []
     for db in (filled_db, restored):
@@ -362,7 +365,7 @@ def test_full_database_disk_is_one_sentence_and_changes_nothing(plan_2024, forms
 def test_busy_database_stops_the_ingest_with_one_sentence(plan_2024, forms_2024, tmp_path, monkeypatch):
     from typer.testing import CliRunner
 
-    from generator.cli import app
+    from generator.cli.commands import app
 
     for i in range(3):
         (tmp_path / f"f{i}.docx").write_bytes(fill_form(forms_2024["so-cong-thuong"], {"nv14": Fill(result=[str(i)])}))
@@ -387,7 +390,7 @@ def test_busy_database_stops_the_ingest_with_one_sentence(plan_2024, forms_2024,
 def test_a_new_database_appears_whole_or_not_at_all(tmp_path, monkeypatch):
     """The tables are created in a hidden file that is then linked into place: stopped half-way, no database file
     is left without its tables (check-db would call it broken); on a file system without hard links it is renamed."""
-    from generator import store as store_module
+    from generator.returns import store as store_module
 
     def stopped(*args):
         raise KeyboardInterrupt

@@ -16,7 +16,7 @@ import docx
 import pytest
 from formfill import Fill, edit_document, fill_form, kehoach, W
 
-from generator.formreader import read_form
+from generator.returns.read import read_form
 
 SCT = "so-cong-thuong"
 NHA_TRANG = "ubnd-thanh-pho-nha-trang"

@@ -15,10 +15,10 @@ import pytest
 from formfill import Fill, fill_form, kehoach, lo_resave_many
 from lo import requires_soffice, to_pdf
 
-from generator.assignments import assignments
-from generator.formreader import read_form
-from generator.store import Store
-from generator.summary import build_summary
+from generator.plan.assignments import assignments
+from generator.returns.read import read_form
+from generator.returns.store import Store
+from generator.returns.summary import build_summary
 
 SCT, NHA_TRANG, SKHDT, DIEN_KHANH = ("so-cong-thuong", "ubnd-thanh-pho-nha-trang", "so-ke-hoach-va-dau-tu",
                                      "ubnd-huyen-dien-khanh")

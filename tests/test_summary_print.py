@@ -16,7 +16,7 @@ from formfill import W, Fill, edit_document, fill_form, kehoach
 from lo import requires_soffice, to_pdf
 from lxml import etree
 
-from generator.assignments import assignments
+from generator.plan.assignments import assignments
 
 SCT, NHA_TRANG, SKHDT = "so-cong-thuong", "ubnd-thanh-pho-nha-trang", "so-ke-hoach-va-dau-tu"
 NAMES = {SCT: "Sở Công Thương", NHA_TRANG: "Ủy ban nhân dân thành phố Nha Trang", SKHDT: "Sở Kế hoạch và Đầu tư"}

@@ -22,9 +22,9 @@ from xml.sax.saxutils import escape
 
 import pytest
 
-from generator.docxform import FormTemplate, TemplateInvalid
+from generator.forms.render import FormTemplate, TemplateInvalid
 from generator.paths import templates_dir
-from generator.ziputil import write_zip
+from generator.office.ziputil import write_zip
 
 SOURCE = templates_dir() / "bao-cao-don-vi.docx"
 ANCHOR = "{{ opening }}"
@@ -126,7 +126,7 @@ def refused_in_process(tmp_path: Path, jinja: str, monkeypatch) -> str:
     assertions."""
     from typer.testing import CliRunner
 
-    from generator.cli import app
+    from generator.cli.commands import app
 
     marker = tmp_path / "da-chay-lenh"
     template = hostile(tmp_path, jinja.replace("MARKER", str(marker)))
@@ -250,8 +250,8 @@ ALLOWED = {
 def test_documented_variables_and_filters_still_render(tmp_path, plan_2024, jinja):
     import re
 
-    from generator.assignments import assignments
-    from generator.forms import form_context, form_properties
+    from generator.plan.assignments import assignments
+    from generator.forms.context import form_context, form_properties
 
     tpl = FormTemplate(hostile(tmp_path, jinja))
     tpl.check(plan_2024, 2024)
@@ -307,7 +307,7 @@ def test_unknown_globals_are_unknown_variables(tmp_path, plan_2024):
 
 def test_a_slow_template_stops_at_the_time_limit(tmp_path, plan_2024, monkeypatch):
     """Comparisons of long texts in nested loops: no value grows, only time passes (the limit is lowered here)."""
-    from generator import templatesandbox
+    from generator.forms import sandbox as templatesandbox
 
     monkeypatch.setattr(templatesandbox, "MAX_SECONDS", 0.5)
     tpl = FormTemplate(hostile(tmp_path, "{% set a = 'x' * 4000000 %}{% set b = 'x' * 4000000 %}"
@@ -320,6 +320,7 @@ def test_a_slow_template_stops_at_the_time_limit(tmp_path, plan_2024, monkeypatc
 
 
 def test_a_form_is_never_larger_than_the_reader_accepts():
-    from generator import formreader, templatesandbox
+    from generator.returns import package as formreader
+    from generator.forms import sandbox as templatesandbox
 
     assert templatesandbox.MAX_PART_BYTES == formreader.MAX_XML_PART

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from generator.docxform import FormTemplate, TemplateInvalid
+from generator.forms.render import FormTemplate, TemplateInvalid
 from generator.paths import templates_dir
-from generator.ziputil import write_zip
+from generator.office.ziputil import write_zip
 
 SOURCE = templates_dir() / "bao-cao-don-vi.docx"
 # a new run with its own formatting, as Word writes when part of a tag is typed or formatted differently
@@ -79,7 +79,7 @@ def test_validate_refuses_a_broken_template_naming_it_and_the_tag(tmp_path, monk
     test_missing_or_unreadable_template run it as a process)."""
     from typer.testing import CliRunner
 
-    from generator.cli import app
+    from generator.cli.commands import app
 
     change, tag, words = BROKEN[name]
     template = edited(tmp_path, name, change)
@@ -104,8 +104,8 @@ def test_a_tag_split_across_runs_is_repaired_and_renders(tmp_path, plan_2024, sp
         assert "{{ date_line }}" not in zf.read("word/document.xml").decode()
     tpl = FormTemplate(template)
     tpl.check(plan_2024, 2024)
-    from generator.assignments import assignments
-    from generator.forms import form_context, form_properties
+    from generator.plan.assignments import assignments
+    from generator.forms.context import form_context, form_properties
 
     at = next(a for a in assignments(plan_2024, 2024) if a.agency.id == "so-cong-thuong")
     data = tpl.render(form_context(plan_2024, at, 2024), form_properties(plan_2024, at, 2024))
@@ -176,8 +176,8 @@ def test_the_office_restyles_every_task_table_from_one_style(tmp_path, plan_2024
     from docx.shared import Pt
     from docx.text.paragraph import Paragraph
 
-    from generator.assignments import assignments
-    from generator.forms import form_context, form_properties
+    from generator.plan.assignments import assignments
+    from generator.forms.context import form_context, form_properties
 
     with zipfile.ZipFile(SOURCE) as zf:
         items = [(i.filename, zf.read(i)) for i in zf.infolist()]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import xlsxfit
+from generator.office import xlsxfit
 
 LIBERATION = Path("/usr/share/fonts/truetype/liberation2")  # Debian's fonts-liberation2 (Makefile installs it)
 
@@ -17,7 +17,7 @@ def test_shipped_table_is_derived_from_the_font_files():
     derived = xlsxfit.metrics_json(xlsxfit.derive_metrics(LIBERATION))
     assert xlsxfit.METRICS_FILE.read_text(encoding="ascii") == derived, (
         "generator/fontmetrics/liberation-serif.json differs from the installed font: "
-        "run python -m generator.xlsxfit " + str(LIBERATION))
+        "run python -m generator.office.xlsxfit " + str(LIBERATION))
 
 
 def test_vietnamese_letters_have_their_own_widths():

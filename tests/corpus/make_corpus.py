@@ -17,10 +17,10 @@ sys.path.insert(0, str(HERE.parent))
 from formfill import Fill, edit_document, fill_form, unwrap_controls  # noqa: E402
 from fuzzforms import entries, rezip  # noqa: E402
 
-from generator.assignments import report_date  # noqa: E402
-from generator.docxform import FormTemplate  # noqa: E402
-from generator.loader import load_plan  # noqa: E402
-from generator.pack import build_pack  # noqa: E402
+from generator.plan.assignments import report_date  # noqa: E402
+from generator.forms.render import FormTemplate  # noqa: E402
+from generator.plan.loader import load_plan  # noqa: E402
+from generator.forms.pack import build_pack  # noqa: E402
 from generator.paths import default_plan_dir, templates_dir  # noqa: E402
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
