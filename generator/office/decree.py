@@ -88,8 +88,10 @@ def borderless_table(doc, widths_mm: Sequence[float]):
     return table
 
 
-def header_block(doc, parent: str | Sequence[str], body: str | Sequence[str], number: str, date_line: str) -> None:
+def header_block(doc, parent: str | Sequence[str], body: str | Sequence[str], number: str, date_line: str, *,
+                 subject: str = "") -> None:
     """Top of page 1: parent body / issuing body (bold, short line) / number, beside Quốc hiệu, Tiêu ngữ, date.
+    `subject`: a công văn's trích yếu ("V/v ..."), under the number in the left column (12 pt, upright).
 
     `parent` and `body` are one paragraph each, or a paragraph per item (the lines a long name is split on, or the
     template's tags around them); an empty `parent` prints no line. Column widths: headers.py, which checks that
@@ -106,6 +108,8 @@ def header_block(doc, parent: str | Sequence[str], body: str | Sequence[str], nu
         (fill_cell if i == 0 else para)(left, text, size=13, bold=bold, align=CENTER)
     short_rule(left, 26, HEADER_LEFT_MM)
     para(left, number, size=13, align=CENTER, before=6)
+    if subject:
+        para(left, subject, size=12, align=CENTER, before=3)
     fill_cell(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", size=12, bold=True, align=CENTER)
     para(right, "Độc lập - Tự do - Hạnh phúc", size=14, bold=True, align=CENTER)
     short_rule(right, 62, HEADER_RIGHT_MM)
