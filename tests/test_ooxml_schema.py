@@ -129,6 +129,26 @@ def test_the_consolidated_report_and_workbook_are_schema_valid(summary_files):
     check(summary_files)
 
 
+def test_the_reminder_letters_are_schema_valid(forms_2024, tmp_path):
+    """`kehoach reminders`: one recipient (Sở Công Thương, whose report is set to can-bo-sung: a note), then several
+    (Sở Y tế and Ủy ban nhân dân thành phố Nha Trang sent nothing)."""
+    inbox = tmp_path / "nhan"
+    inbox.mkdir()
+    for agency, data in forms_2024.items():
+        (inbox / f"{agency}.docx").write_bytes(fill_form(data, *FILLS[SCT]) if agency == SCT else data)
+    run = [("ingest", str(inbox), "--year", "2024"),
+           ("review", SCT, "--year", "2024", "--version", "1", "--state", "can-bo-sung", "--note", "Thiếu số liệu"),
+           ("reminders", "--year", "2024", "--out", "mot.docx"),
+           ("review", "so-y-te", "--year", "2024", "--version", "1", "--state", "khong-dung", "--note", "Nhầm tệp"),
+           ("review", NHA_TRANG, "--year", "2024", "--version", "1", "--state", "khong-dung", "--note", "Nhầm tệp"),
+           ("reminders", "--year", "2024", "--out", "nhieu.docx")]
+    for args in run:
+        r = kehoach(*args, "--db", "bc.sqlite3", cwd=tmp_path)
+        assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.count(" — ") == 3, r.stdout
+    check({name: (tmp_path / name).read_bytes() for name in ("mot.docx", "nhieu.docx")})
+
+
 # ==================================================================================================== the validator
 
 
