@@ -34,8 +34,9 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 _WAL_MAGICS = (b"\x37\x7f\x06\x82", b"\x37\x7f\x06\x83")
 _JOURNAL_MAGIC = b"\xd9\xd5\x05\xf9\x20\xa1\x63\xd7"
 COMPANIONS = ("-wal", "-shm", "-journal")
-_KEHOACH_TABLE = b"CREATE TABLE submissions"  # as SQLite keeps store._SCHEMA's first table in page 1
-_PAGE1 = 64 * 1024  # the largest SQLite page size: the schema of a small database is in it
+_KEHOACH_TABLE = b"CREATE TABLE submissions"  # as SQLite keeps store._SCHEMA's first table in its schema table
+_PAGE1 = 64 * 1024  # the largest SQLite page size
+_SCHEMA_PAGES = 64  # the schema table read at most this many pages deep (kehoach's fills two)
 
 # the folders kehoach replaces whole (pack.MANIFEST_FILE, summary.SUMMARY_DOCX / SUMMARY_XLSX), and the names of
 # its staging and backup folders (fsutil.staging_dir, fsutil.replace_dir), removed by `fsutil.recover`
@@ -61,12 +62,37 @@ def _head(path: str | Path, size: int) -> bytes:
         return b""
 
 
+def _schema_pages(path: str | Path) -> bytes:
+    """The pages of the database's schema table (sqlite_master): page 1, and when the schema outgrew it (page 1 is
+    then an interior b-tree page) the leaf pages it points to, read straight from the file (no SQLite connection:
+    a database locked or being written is recognised too)."""
+    page1 = _head(path, _PAGE1)
+    size = int.from_bytes(page1[16:18], "big")
+    size = 65536 if size == 1 else size
+    if size < 512 or len(page1) < 112 or page1[100] != 0x05:  # 0x05: an interior table b-tree page
+        return page1
+    cells = int.from_bytes(page1[103:105], "big")
+    pointers = [int.from_bytes(page1[112 + 2 * i:114 + 2 * i], "big") for i in range(min(cells, _SCHEMA_PAGES))]
+    children = [int.from_bytes(page1[p:p + 4], "big") for p in pointers if p + 4 <= len(page1)]
+    children.append(int.from_bytes(page1[108:112], "big"))  # the right-most child
+    pages = [page1]
+    try:
+        with open(path, "rb") as f:
+            for child in children:
+                if child > 1:
+                    f.seek((child - 1) * size)
+                    pages.append(f.read(size))
+    except OSError:
+        pass
+    return b"".join(pages)
+
+
 def _kind(path: str | Path) -> str | None:
     """What the regular file at `path` (symlinks followed) is, by its content: "kehoach" (a kehoach database),
     "sqlite" (another SQLite database), "wal" / "journal" (a SQLite companion), else None."""
     head = _head(path, 32)
     if head.startswith(SQLITE_HEADER):
-        return "kehoach" if _KEHOACH_TABLE in _head(path, _PAGE1) else "sqlite"
+        return "kehoach" if _KEHOACH_TABLE in _schema_pages(path) else "sqlite"
     if head[:4] in _WAL_MAGICS:
         return "wal"
     if head.startswith(_JOURNAL_MAGIC):

@@ -316,8 +316,10 @@ def check_db(db: Path | None = _db_option(), plan: list[Path] | None = _plans_op
     from ..returns.dbschema import SCHEMA_VERSION
 
     if report.schema_version < SCHEMA_VERSION:
-        out.print(f"Chú ý: cơ sở dữ liệu có cấu trúc cũ (phiên bản {report.schema_version}, chưa có trạng thái duyệt "
-                  "và lịch sử); kehoach tự nâng cấp khi nhận hoặc duyệt báo cáo lần tới, mọi báo cáo đã có được giữ "
+        missing = ("trạng thái duyệt và lịch sử" if report.schema_version < 2 else
+                   "tài khoản, liên kết và nhật ký của ứng dụng web")
+        out.print(f"Chú ý: cơ sở dữ liệu có cấu trúc cũ (phiên bản {report.schema_version}, chưa có {missing}); "
+                  "kehoach tự nâng cấp khi nhận hoặc duyệt báo cáo lần tới, mọi báo cáo đã có được giữ "
                   "nguyên.", markup=False)
 
 

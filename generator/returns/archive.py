@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING
 from ..errors import StoreError, describe_sqlite_error
 from ..forms.contract import SECTIONS, STATUSES
 from ..fsutil import atomic_output, fault
+from .archive_events import export_events, import_events, read_events
 from .dbcheck import (READABLE_SCHEMAS, ROLES, _SHA, _escaped, _is_date, _label, check_database, connect_readonly,
     stored_reading)
 from .dbschema import HISTORY_ACTIONS, NOTE_REQUIRED, REVIEW_STATES, SCHEMA_VERSION
-from .manifest import (ARCHIVE_FORMAT, ARCHIVE_MANIFEST, ARCHIVE_VERSION, _ENTRY_TYPES, _HISTORY_TYPES, _RECORD_TYPES,
+from .manifest import (ARCHIVE_FORMAT, ARCHIVE_MANIFEST, ARCHIVE_SCHEMAS, ARCHIVE_VERSION, _ENTRY_TYPES, _HISTORY_TYPES, _RECORD_TYPES,
     _REVIEW_TYPES, _SECTION_TYPES, _bad_archive, _check_values, _parse_json, _record_label, _typed)
 from .model import Entry
 from .store import Store, check_location
@@ -114,7 +115,7 @@ def export_archive(db: str | Path, out: str | Path) -> ArchiveSummary:
         history = _export_reviews(conn, version, records)
         manifest = {
             "format": ARCHIVE_FORMAT, "format_version": ARCHIVE_VERSION, "schema_version": SCHEMA_VERSION,
-            "submissions": records, "history": history,
+            "submissions": records, "history": history, "events": export_events(conn, version),
         }
         total = 0
         with atomic_output(out) as f, zipfile.ZipFile(f, "w", allowZip64=True) as zf:
@@ -162,8 +163,8 @@ def _export_reviews(conn: sqlite3.Connection, version: int, records: list[dict])
         f"SELECT {', '.join(_HISTORY_KEYS)} FROM history ORDER BY id")]
 
 
-def _read_manifest(zf: zipfile.ZipFile, archive: Path) -> tuple[list[dict], list[dict]]:
-    """The archive's records and history, checked (an archive of version 1 gets the defaults of schema 1)."""
+def _read_manifest(zf: zipfile.ZipFile, archive: Path) -> tuple[list[dict], list[dict], list[dict]]:
+    """The archive's records, history and log, checked (an archive of version 1 gets the defaults of schema 1)."""
     _check_names(zf, archive)
     try:
         info = zf.getinfo(ARCHIVE_MANIFEST)
@@ -178,8 +179,8 @@ def _read_manifest(zf: zipfile.ZipFile, archive: Path) -> tuple[list[dict], list
     if not isinstance(manifest, dict) or manifest.get("format") != ARCHIVE_FORMAT:
         raise _bad_archive(archive, "không phải tệp sao lưu của kehoach")
     old = (manifest.get("format_version"), manifest.get("schema_version")) == (1, 1)  # before reviews
-    if not old and (manifest.get("format_version") != ARCHIVE_VERSION
-                    or manifest.get("schema_version") != SCHEMA_VERSION):
+    if not isinstance(manifest.get("format_version"), int) or \
+            ARCHIVE_SCHEMAS.get(manifest["format_version"]) != manifest.get("schema_version"):
         raise _bad_archive(archive, f"tệp do phiên bản kehoach khác tạo (định dạng {manifest.get('format_version')}, "
                                     f"cấu trúc {manifest.get('schema_version')})")
     records = manifest.get("submissions")
@@ -217,8 +218,8 @@ def _read_manifest(zf: zipfile.ZipFile, archive: Path) -> tuple[list[dict], list
     if old:
         for rec in records:
             rec.update(review_state=REVIEW_STATES[0], review_note="", arrived_on=None, ingest_warnings=[])
-        return records, _ingest_events(records)
-    return records, _read_history(manifest, records, archive)
+        return records, _ingest_events(records), []
+    return records, _read_history(manifest, records, archive), read_events(manifest, archive)
 
 
 def _read_history(manifest: dict, records: list[dict], archive: Path) -> list[dict]:
@@ -369,7 +370,7 @@ def import_archive(archive: str | Path, db: str | Path, *, reread: Rereader) -> 
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, OSError):
         raise _bad_archive(archive, "không đọc được tệp nén") from None
     with zf:
-        records, history = _read_manifest(zf, archive)
+        records, history, events = _read_manifest(zf, archive)
         total = _verify_archive(zf, archive, records, reread)  # verify everything before writing
         refuse = StoreError(f'cơ sở dữ liệu "{db}" đã có báo cáo; kehoach không ghi đè dữ liệu đã có: hãy khôi phục '
                             "vào một tệp mới bằng --db TỆP_MỚI")
@@ -402,6 +403,7 @@ def import_archive(archive: str | Path, db: str | Path, *, reread: Rereader) -> 
                         c.executemany("INSERT INTO sections (submission_id, section, text) VALUES (?, ?, ?)",
                                       [(rec["id"], s["section"], s["text"]) for s in rec["sections"]])
                     _import_history(c, history)
+                    import_events(c, events)
                     fault("in-transaction")
                     c.execute("COMMIT")
                 except BaseException:

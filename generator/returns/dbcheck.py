@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ..errors import BUSY_TIMEOUT_MS, StoreError, describe_sqlite_error
 from ..forms.contract import SECTIONS, STATUSES
 from ..paths import DEFAULT_DB
-from .dbschema import HISTORY_ACTIONS, NOTE_REQUIRED, REVIEW_STATES, SCHEMA_VERSION
+from .dbschema import EVENT_ACTIONS, HISTORY_ACTIONS, NOTE_REQUIRED, REVIEW_STATES, SCHEMA_VERSION
 from .model import Entry, FormReading
 
 if TYPE_CHECKING:
@@ -63,14 +63,22 @@ _REVIEW_COLUMNS_OF = {  # added by schema 2
     "submissions": ["review_state", "review_note", "arrived_on", "ingest_warnings"],
     "history": ["id", "at", "user", "action", "submission_id", "state", "previous_state", "note"],
 }
-READABLE_SCHEMAS = (1, SCHEMA_VERSION)  # 1: before reviews; read as it is by check-db and export
+_WEB_COLUMNS_OF = {  # added by schema 3
+    "users": ["name", "password_hash", "created_at"],
+    "links": ["id", "plan", "year", "agency", "token_hash", "created_at", "revoked_at"],
+    "events": ["id", "at", "user", "plan", "year", "action", "agency", "detail"],
+    "secrets": ["name", "value"],
+}
+# 1: before reviews, 2: before the web app; read as they are by check-db and export
+READABLE_SCHEMAS = (1, 2, SCHEMA_VERSION)
 
 
 def _columns_of(version: int) -> dict[str, list[str]]:
     """The tables and their columns of a database of schema `version`."""
     if version < 2:
         return _COLUMNS_OF
-    return {t: _COLUMNS_OF.get(t, []) + _REVIEW_COLUMNS_OF.get(t, []) for t in (*_COLUMNS_OF, "history")}
+    columns = {t: _COLUMNS_OF.get(t, []) + _REVIEW_COLUMNS_OF.get(t, []) for t in (*_COLUMNS_OF, "history")}
+    return columns if version < 3 else {**columns, **_WEB_COLUMNS_OF}
 
 
 def _blob_sha256(conn: sqlite3.Connection, row_id: int) -> tuple[str, int]:
@@ -200,6 +208,19 @@ def _check(conn: sqlite3.Connection, report: CheckReport, on_submission: Callabl
         problems.append(f'bản báo cáo số {sid}: phần "{section}" không phải phần của biểu mẫu')
     if report.schema_version >= 2:
         _check_reviews(conn, problems)
+    if report.schema_version >= 3:
+        _check_events(conn, problems)
+
+
+def _check_events(conn: sqlite3.Connection, problems: list[str]) -> None:
+    """The round's log (schema 3): still append-only, every line a known action at a readable time."""
+    triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    if not {"events_no_update", "events_no_delete"} <= triggers:
+        problems.append("nhật ký của đợt báo cáo không còn được bảo vệ khỏi sửa, xóa (thiếu trigger của kehoach)")
+    for event_id, at, action in conn.execute("SELECT id, at, action FROM events ORDER BY id"):
+        if action not in EVENT_ACTIONS or not _is_time(at):
+            problems.append(f'dòng {event_id} của nhật ký: việc "{_escaped(action)}" hoặc thời điểm "{_escaped(at)}" '
+                            "không hợp lệ")
 
 
 def _check_reviews(conn: sqlite3.Connection, problems: list[str]) -> None:
@@ -247,6 +268,14 @@ def _check_reviews(conn: sqlite3.Connection, problems: list[str]) -> None:
             problems.append(f"{label}: lịch sử duyệt bị đứt quãng (một lần duyệt không bắt đầu từ trạng thái trước nó)")
         if mine[-1][1] != state:
             problems.append(f'{label}: trạng thái duyệt "{state}" không khớp lịch sử (lần ghi cuối: "{mine[-1][1]}")')
+
+
+def _is_time(text: object) -> bool:
+    try:
+        dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+        return True
+    except ValueError:
+        return False
 
 
 def _is_date(text: object) -> bool:

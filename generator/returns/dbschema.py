@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import describe_sqlite_error
 
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -84,7 +84,54 @@ _SCHEMA_REVIEWS = (
     "INSERT INTO history (at, user, action, submission_id, state, previous_state, note) "
     "SELECT received_at, NULL, 'ingest', id, 'da-nhan', NULL, '' FROM submissions ORDER BY id",
 )
-_MIGRATIONS = {2: _SCHEMA_REVIEWS}  # schema version -> the statements that reach it from the one before
+
+# ------------------------------------------------------------------------------------------------ web app (schema 3)
+
+# what the round's log (`events`) records: office accounts, agency links, failed logins, documents built
+EVENT_ACTIONS = ("user-add", "user-remove", "link-issue", "link-revoke", "login-failed", "generate-pack",
+                 "generate-appendix", "generate-summary", "generate-reminder")
+
+# Schema 2 -> 3: the web app's office accounts (argon2 hashes), the agencies' upload links (only a sha256 of each
+# token; at most one live link per plan, year and agency), the round's log (append-only, like `history`) and the
+# secret keys the app signs its cookies with (made on first use).
+_SCHEMA_WEB = (
+    """CREATE TABLE users (
+    name          TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,  -- argon2id, in the library's encoded form
+    created_at    TEXT NOT NULL   -- UTC, ISO 8601
+)""",
+    """CREATE TABLE links (
+    id         INTEGER PRIMARY KEY,
+    plan       TEXT    NOT NULL,
+    year       INTEGER NOT NULL,
+    agency     TEXT    NOT NULL,
+    token_hash TEXT    NOT NULL UNIQUE,  -- sha256 hex of the token; the token itself is never stored
+    created_at TEXT    NOT NULL,
+    revoked_at TEXT                      -- NULL: the link works
+)""",
+    "CREATE UNIQUE INDEX links_live ON links (plan, year, agency) WHERE revoked_at IS NULL",
+    """CREATE TABLE events (
+    id     INTEGER PRIMARY KEY,
+    at     TEXT    NOT NULL,  -- UTC, ISO 8601
+    user   TEXT,              -- who: an office account, lien-ket:<agency> for an upload through a link, the OS user
+    plan   TEXT,
+    year   INTEGER,
+    action TEXT    NOT NULL,  -- one of EVENT_ACTIONS
+    agency TEXT,
+    detail TEXT    NOT NULL DEFAULT ''
+)""",
+    "CREATE INDEX events_by_round ON events (plan, year, id)",
+    "CREATE INDEX events_by_action ON events (action, at)",
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events "
+    "BEGIN SELECT RAISE(ABORT, 'kehoach events are append-only'); END",
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events "
+    "BEGIN SELECT RAISE(ABORT, 'kehoach events are append-only'); END",
+    """CREATE TABLE secrets (
+    name  TEXT PRIMARY KEY,  -- session, csrf
+    value BLOB NOT NULL      -- secrets.token_bytes(32), made on first use
+)""",
+)
+_MIGRATIONS = {2: _SCHEMA_REVIEWS, 3: _SCHEMA_WEB}  # schema version -> the statements that reach it from the one before
 
 
 def _upgrade(conn: sqlite3.Connection) -> None:

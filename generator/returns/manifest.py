@@ -14,7 +14,9 @@ from .dbcheck import _escaped, _label
 # ------------------------------------------------------------------------------------------------ backup archive
 
 ARCHIVE_FORMAT = "kehoach-sao-luu"
-ARCHIVE_VERSION = 2  # 2: review states, arrival dates and the history (archives of version 1 still import)
+# 2: review states, arrival dates and the history; 3: the round's log (archives of versions 1 and 2 still import)
+ARCHIVE_VERSION = 3
+ARCHIVE_SCHEMAS = {1: 1, 2: 2, ARCHIVE_VERSION: 3}  # format version -> the schema of the database it was made of
 ARCHIVE_MANIFEST = "kehoach-sao-luu.json"
 MAX_JSON_DEPTH = 16  # nesting of lists and objects in it (kehoach writes 4)
 MAX_JSON_INT = 2 ** 31 - 1  # any integer in it (ids, years, versions, positions); SQLite INTEGER goes to 2**63 - 1
