@@ -30,7 +30,34 @@ class Problem:
 
 
 class KehoachError(Exception):
-    """An error the user can fix; the CLI prints it without a traceback and exits 1."""
+    """An error the user can fix; the CLI prints it without a traceback and exits 1. `kind`: what `describe` says of
+    it (the web app answers with the HTTP status of that kind)."""
+
+    kind = "user"
+
+
+class NotFound(KehoachError):
+    """What was asked for does not exist (an agency, a version, a link)."""
+
+    kind = "not-found"
+
+
+class Refused(KehoachError):
+    """Not allowed: a wrong or revoked link, too many failed logins, a form of another agency through a link."""
+
+    kind = "refused"
+
+
+class TooLarge(KehoachError):
+    """More data than kehoach accepts (a request body over the upload limit)."""
+
+    kind = "too-large"
+
+
+class Conflict(KehoachError):
+    """The request clashes with what is stored (a name already taken)."""
+
+    kind = "conflict"
 
 
 class PlanInvalid(KehoachError):
@@ -41,6 +68,8 @@ class PlanInvalid(KehoachError):
 
 class FormRejected(KehoachError):
     """A returned file that cannot be accepted; the message is one Vietnamese sentence (without the file name)."""
+
+    kind = "rejected"
 
 
 BUSY_TIMEOUT_MS = 15_000
@@ -123,7 +152,8 @@ NO_MEMORY = "máy không đủ bộ nhớ để chạy lệnh này; hãy đóng 
 
 def describe(exc: BaseException) -> tuple[str, str]:
     """What a user is told about `exc`, and its kind: "plan" (an invalid plan: one line per problem, then a line
-    counting them), "user" (a kehoach error the user can fix), "os" (the operating system: disk full, permission,
+    counting them), "user" (a kehoach error the user can fix; "rejected", "not-found", "refused", "too-large",
+    "conflict" for the subclasses that say so: `KehoachError.kind`), "os" (the operating system: disk full, permission,
     missing path), "database" (SQLite), "memory", or "bug" (anything else: no traceback for a clerk, the sentence
     asks to rerun with --debug). Ctrl+C is not an error: each interface handles it itself."""
     import sqlite3
@@ -133,7 +163,7 @@ def describe(exc: BaseException) -> tuple[str, str]:
                  f"Kế hoạch không hợp lệ: {len(exc.problems)} lỗi; không có tệp nào được ghi."]
         return "\n".join(lines), "plan"
     if isinstance(exc, KehoachError):
-        return str(exc), "user"
+        return str(exc), exc.kind
     if isinstance(exc, OSError):
         return os_error_sentence(exc), "os"
     if isinstance(exc, sqlite3.Error):

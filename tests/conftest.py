@@ -10,6 +10,8 @@ import pytest
 from generator.plan.loader import load_plan
 from generator.paths import default_plan_dir
 
+pytest_plugins = ("webkit",)  # the web app's fixtures (tests/webkit.py)
+
 
 @pytest.fixture(scope="session")
 def plan():

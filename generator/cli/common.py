@@ -48,7 +48,8 @@ def _pipe_broke() -> None:
 out = _LazyConsole(highlight=False, soft_wrap=True)
 err = _LazyConsole(stderr=True, highlight=False, soft_wrap=True)
 _state = {"debug": False}  # --debug, set by the app's callback
-EXIT_CODES = {"plan": 1, "user": 1, "os": 1, "database": 1, "memory": 1, "bug": 1}  # errors.describe's kinds
+EXIT_CODES = {"plan": 1, "user": 1, "rejected": 1, "not-found": 1, "refused": 1, "too-large": 1, "conflict": 1, "os": 1,
+              "database": 1, "memory": 1, "bug": 1}  # errors.describe's kinds
 
 PLAN_HELP = "Thư mục dữ liệu kế hoạch (mặc định: kế hoạch 1627/KH-UBND có sẵn)."
 
