@@ -6,7 +6,7 @@ YEAR    ?= $(shell date +%Y)
 PYTHON  ?= python3
 LIBERATION := /usr/share/fonts/truetype/liberation2
 
-.PHONY: run test bench libreoffice clean
+.PHONY: run serve test bench libreoffice clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/kehoach validate
 	$(VENV)/bin/kehoach pack --year $(YEAR)
+
+## make serve: the office's web app on http://127.0.0.1:8000 (stop with Ctrl+C); add an account first:
+## .venv/bin/kehoach user add TÊN
+serve: $(STAMP)
+	$(VENV)/bin/kehoach serve
 
 ## make test: the whole test suite (installs LibreOffice for the PDF checks when it is missing)
 test: $(STAMP) libreoffice
