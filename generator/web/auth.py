@@ -7,7 +7,7 @@ refuses an anonymous request before any route runs (a GET is sent to the login p
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -39,8 +39,7 @@ def safe_next(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target \
             or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
         return "/"
-    parts = urlsplit(target)
-    return target if not parts.scheme and not parts.netloc else "/"
+    return target  # "/" not followed by "/" and no backslash: a path on this host, never a scheme or another host
 
 
 def open_store(request: Request) -> Store:
@@ -65,6 +64,9 @@ class OfficeGate:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith("/static/"):  # our CSS and JS: no account needed, no database opened
             await self.app(scope, receive, send)
             return
         request = Request(scope)
