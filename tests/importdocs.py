@@ -54,9 +54,16 @@ def tr(*cells: str, header: bool = False) -> str:
     return f"<w:tr>{pr}{''.join(cells)}</w:tr>"
 
 
-def tbl(*rows: str, cols: int = 6) -> str:
-    grid = "".join('<w:gridCol w:w="1500"/>' for _ in range(cols))
-    return f"<w:tbl><w:tblPr/><w:tblGrid>{grid}</w:tblGrid>{''.join(rows)}</w:tbl>"
+_BORDERS = "<w:tblBorders>" + "".join(f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="000000"/>'
+                                      for side in ("top", "left", "bottom", "right", "insideH", "insideV")) + "</w:tblBorders>"
+
+
+def tbl(*rows: str, cols: int = 6, borders: bool = True, width: int = 9000) -> str:
+    """A table of `cols` equal grid columns, `width` twips wide (ruled, as a plan's PHỤ LỤC is: the PDF reader finds
+    tables by their lines)."""
+    grid = "".join(f'<w:gridCol w:w="{width // cols}"/>' for _ in range(cols))
+    pr = f'<w:tblPr><w:tblW w:w="{width}" w:type="dxa"/>{_BORDERS if borders else ""}</w:tblPr>'
+    return f"<w:tbl>{pr}<w:tblGrid>{grid}</w:tblGrid>{''.join(rows)}</w:tbl>"
 
 
 def docx(body: str) -> bytes:
@@ -76,7 +83,7 @@ HEADER_ROW = ("TT", "Nhiệm vụ", "Đơn vị chủ trì", "Đơn vị phối 
 def header_table(issuer: str, number: str, place_date: str) -> str:
     return tbl(tr(tc(*issuer.split("\n"), "-------", f"Số: {number}"),
                   tc("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "---------------",
-                     place_date)), cols=2)
+                     place_date)), cols=2, borders=False, width=10000)
 
 
 def _cell_paras(text: str) -> list[str]:
@@ -100,7 +107,7 @@ def plan_1627_docx() -> bytes:
             continue
         if text:
             body.append(p(text.replace("**", "").replace("*", "")))
-    body.append(tbl(tr(tc("Nơi nhận:"), tc("\n".join(signer[:2]), "", "", signer[2])), cols=2))
+    body.append(tbl(tr(tc("Nơi nhận:"), tc("\n".join(signer[:2]), "", "", signer[2])), cols=2, borders=False))
     body.append('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
     body.append(p("PHỤ LỤC"))
     rows: list[str] = []

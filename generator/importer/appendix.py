@@ -152,8 +152,23 @@ def _read_tables(blocks: tuple[Para | Table, ...], out: Appendix) -> None:
             out.review.append(ReviewItem("PHỤ LỤC", f"bảng thứ {n + 1}", "bảng sau bảng nhiệm vụ có số cột khác và "
                                          "không có dòng tiêu đề; đã bỏ qua, hãy kiểm tra"))
             continue
-        for row in rows:
+        for i, row in enumerate(rows):
+            if i == 0 and block.continues_row and _continues(row, cols, out):
+                continue
             _read_row(row, cols, width, out)
+
+
+def _continues(row: Row, cols: dict[str, int], out: Appendix) -> bool:
+    """A PDF page's first row without a number: the rest of the last task's row, cut by the page break (each
+    cell's text added to that task's, after a space)."""
+    if _value(row, cols.get("tt")) or not out.groups or not out.groups[-1].tasks:
+        return False
+    task = out.groups[-1].tasks[-1]
+    for f in FIELDS:
+        more = _value(row, cols.get(f))
+        if more:
+            task.cells[f] = f"{task.cells[f]} {more}".strip()
+    return True
 
 
 def _value(row: Row, col: int | None) -> str:

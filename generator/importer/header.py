@@ -42,7 +42,8 @@ _DOC = re.compile(rf"\b({_KIND}) số ([\w./-]+),?\s+ngày\s+(\d{{1,2}})\s*/\s*(
                   rf"(.+?)(?=\s+về\s|\s*\(sau đây|,\s|;|\.\s|$|\s+(?:{_KIND}) số )", re.IGNORECASE)
 _REPORT = re.compile(r"báo cáo[^.;]*?\bgửi\s+(.+?)\s+(?:trước|chậm nhất|trước hoặc vào)\s+ngày\s+(\d{1,2})\s+"
                      r"tháng\s+(\d{1,2})(?:\s+(?:hàng|hằng|mỗi)\s+năm)?", re.IGNORECASE)
-_AUTHORITY = re.compile(r"^(TM|KT|TL|TUQ|Q|TM\.\s*BAN|TM)\.\s*\S")
+_AUTHORITY = re.compile(r"^(TM|KT|TL|TUQ|Q)\.\s*\S")
+_TITLE_AFTER = re.compile(r"^(.+?)\s+((?:PHÓ\s+)?(?:CHỦ TỊCH|GIÁM ĐỐC|TRƯỞNG BAN|BÍ THƯ))$")
 _ROMAN_HEADING = re.compile(r"^([IVX]+)\.\s+\S")
 _NUMBERED = re.compile(r"^(\d+)\.\s+\S")
 
@@ -71,7 +72,8 @@ def read_header(blocks) -> Header:
     for i, text in enumerate(units):
         if h.number is None and (m := _NUMBER.match(text)):
             h.number = m.group(1).rstrip(".,;")
-            h.issuer_lines = [u for u in units[max(0, i - 4) : i] if not _MOTTO.search(u)]
+            # the capitals above it that are not the motto (a PDF interleaves the header table's two columns)
+            h.issuer_lines = [u for u in units[max(0, i - 8) : i] if u.isupper() and not _MOTTO.search(u)]
         if h.date is None and (m := _DATE_LINE.match(text)) and len(m.group(1)) < 40:
             try:
                 h.date = dt.date(int(m.group(4)), int(m.group(3)), int(m.group(2)))
@@ -139,7 +141,10 @@ def _signer(h: Header, units: list[str]) -> None:
             at = i
     if at is None:
         return
+    authority = units[at]
     rest = [u for u in units[at + 1 :] if not re.fullmatch(r"\(?(đã ký|ký tên|ký, ghi rõ họ tên)\)?", u, re.I)]
+    if m := _TITLE_AFTER.match(authority):  # authority and title on one line (a PDF's lines joined)
+        authority, rest = m.group(1), [m.group(2), *rest]
     if len(rest) < 2:
         return
-    h.signer = {"authority": units[at], "title": rest[0], "name": rest[1]}
+    h.signer = {"authority": authority, "title": rest[0], "name": rest[1]}

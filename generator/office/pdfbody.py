@@ -11,6 +11,7 @@ joined with a space; bold, headers marked to repeat and the page a table continu
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 
 from .wordbody import Cell, Para, Row, Table
@@ -58,11 +59,11 @@ def _page_blocks(page) -> Iterator[Para | Table]:
     items: list[tuple[float, Para | Table]] = []
     for t in tables:
         rows = t.extract()
-        table = Table()
+        table = Table(continues_row=True)
         for raw in rows:
             cells = []
             for col, text in enumerate(raw):
-                cells.append(Cell(" ".join((text or "").split("\n")) if text else "", col))
+                cells.append(Cell(_joined((text or "").split("\n")), col))
             table.rows.append(Row(cells))
         if table.rows:
             items.append((t.bbox[1], table))
@@ -82,17 +83,21 @@ def _page_blocks(page) -> Iterator[Para | Table]:
         yield block
 
 
+_MARKER = re.compile(r"^(?:[-+•*]\s|\d+(?:\.\d+)*\.?\s|[IVX]+\.\s|[a-zđ]\)\s)")
+
+
 def _paragraphs(words: list[dict]) -> Iterator[tuple[float, str]]:
     """Words -> (top, text) paragraphs: words on one line (same top, within a third of their size) in order of x,
-    cut where the gap exceeds three times the size; consecutive pieces of the same column whose lines are close
-    joined with a space."""
+    cut into pieces where the gap exceeds three times the size (the columns of a header table); a piece joins the
+    paragraph above it when that paragraph's last line was full (it reached the right edge of the page's text, so
+    the line wrapped, and began near its left edge: not a column of a table without lines), the two overlap horizontally and are close, and the piece does not start a list item."""
     lines: list[list[dict]] = []
     for w in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
         if lines and abs(lines[-1][0]["top"] - w["top"]) <= max(w["size"], 1) / 3:
             lines[-1].append(w)
         else:
             lines.append([w])
-    pieces: list[tuple[float, float, float, float, str]] = []  # top, bottom, x0, size, text
+    pieces: list[list] = []  # [top, bottom, x0, x1, size, text]
     for line in lines:
         line.sort(key=lambda w: w["x0"])
         current = [line[0]]
@@ -103,30 +108,37 @@ def _paragraphs(words: list[dict]) -> Iterator[tuple[float, str]]:
             else:
                 current.append(w)
         pieces.append(_piece(current))
-    open_: list[tuple[float, float, float, float, str]] = []  # paragraphs being built, one per column
-    out: list[tuple[float, str, float]] = []
-    for top, bottom, x0, size, text in pieces:
-        joined = False
-        for i, (ptop, pbottom, px0, psize, ptext) in enumerate(open_):
-            if abs(px0 - x0) < 2 * size and 0 <= top - pbottom < 0.6 * size:
-                open_[i] = (ptop, bottom, px0, psize, f"{ptext} {text}")
-                joined = True
+    if not pieces:
+        return
+    right = max(p[3] for p in pieces)
+    left = min(p[2] for p in pieces)
+    paras: list[list] = []  # [top, last bottom, last x0, last x1, size, text]
+    for top, bottom, x0, x1, size, text in pieces:
+        for para in reversed(paras[-4:]):
+            ptop, pbottom, px0, px1, psize, ptext = para
+            if (0 <= top - pbottom < 0.8 * size and px1 >= right - 4 * size and px0 <= left + 4 * size
+                    and x0 < px1 and x1 > px0
+                    and not ptext.endswith(":") and not _MARKER.match(text)):
+                para[1:5] = [bottom, x0, x1, size]
+                para[5] = _joined([ptext, text])
                 break
-        if not joined:
-            # paragraphs whose column has moved on are finished
-            still = []
-            for p in open_:
-                if top - p[1] >= 0.6 * p[3]:
-                    out.append((p[0], p[4], p[2]))
-                else:
-                    still.append(p)
-            open_ = still + [(top, bottom, x0, size, text)]
-    out.extend((p[0], p[4], p[2]) for p in open_)
-    out.sort(key=lambda item: (item[0], item[2]))
-    for top, text, _ in out:
-        yield top, text
+        else:
+            paras.append([top, bottom, x0, x1, size, text])
+    for para in sorted(paras, key=lambda p: (p[0], p[2])):
+        yield para[0], para[5]
 
 
-def _piece(words: list[dict]) -> tuple[float, float, float, float, str]:
-    return (min(w["top"] for w in words), max(w["bottom"] for w in words), words[0]["x0"],
-            max(w["size"] for w in words), " ".join(w["text"] for w in words))
+def _joined(lines: list[str]) -> str:
+    """Wrapped lines as one text: a space between them, none after a line ending in a hyphen that follows a
+    letter or digit ("20-" + "NQ/TW": the line wrapped at the hyphen of "20-NQ/TW")."""
+    out = ""
+    for line in lines:
+        if out and not (out.endswith("-") and len(out) > 1 and out[-2].isalnum()):
+            out += " "
+        out += line
+    return out
+
+
+def _piece(words: list[dict]) -> list:
+    return [min(w["top"] for w in words), max(w["bottom"] for w in words), words[0]["x0"], words[-1]["x1"],
+            max(w["size"] for w in words), " ".join(w["text"] for w in words)]

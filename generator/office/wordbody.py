@@ -55,6 +55,8 @@ class Row:
 @dataclass
 class Table:
     rows: list[Row] = field(default_factory=list)
+    continues_row: bool = False  # (a PDF page's table) a first row without a number may be the rest of the row
+    #                              the previous page ended with: a PDF splits a row at a page break, Word's XML never
 
     @property
     def width(self) -> int:
