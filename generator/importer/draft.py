@@ -9,8 +9,9 @@ Rules (README "Thêm một kế hoạch mới"):
 - plan id: slug of the place and the number's digits ("khanh-hoa-1627"); task ids nv01, nv02, ... in order
   (zero-padded to the width the count needs, at least 2); group ids: the first three words of the group's title as a
   slug ("nang-cao-nhan-thuc"), made unique with "-2", "-3".
-- subject (the field of the report's subject line): the phrase of the title's last "về ..." that the document uses
-  most (3 to 6 words), said in the printed summary as read by rule.
+- subject (the field of the report's subject line): the phrase of 3 to 6 words of the title's last "về ..." that
+  the document (its text and its PHỤ LỤC) uses most, weighing each use by the phrase's words; said in the printed
+  summary as read by rule.
 - agencies: every lead/partner wording resolved against the province's registry (`plan.resolve`); a name it does not
   know is a review item with the three closest known names and a proposed entry in agencies.yaml whose `code` and
   `kind` are left empty (the validator refuses them until filled).
@@ -24,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..office.wordbody import Para
 from ..plan.province import Province, find_province, load_province
 from ..plan.resolve import Resolver, name_key
 from ..plan.schedule import parse_timeframe
@@ -73,7 +75,8 @@ def import_plan(path: str | Path, registry: str | Path | None = None) -> DraftPl
     province_words = _province_names(header)
     name, file = find_province(registry, province_words)
     province = load_province(name, file)
-    plan, notes = _plan_fields(header, appendix, province, review)
+    body = " ".join(clean(b.text) for b in source.blocks if isinstance(b, Para))
+    plan, notes = _plan_fields(header, appendix, province, review, body)
     resolver = Resolver(province.registry)
     proposed, matched = _agencies(appendix, resolver, province, review)
     if "reporting" in plan:
@@ -127,7 +130,8 @@ def _sentence_case(lines: list[str]) -> str | None:
     return head[:1].upper() + head[1:] + " " + _proper(m.group(2))
 
 
-def _plan_fields(h: Header, a: Appendix, province: Province, review: list[ReviewItem]) -> tuple[dict, list[str]]:
+def _plan_fields(h: Header, a: Appendix, province: Province, review: list[ReviewItem],
+                 body: str) -> tuple[dict, list[str]]:
     plan: dict = {}
     notes: list[str] = []
 
@@ -160,7 +164,7 @@ def _plan_fields(h: Header, a: Appendix, province: Province, review: list[Review
         plan["parent_header"] = plan["issuer"].upper()
     if h.title:
         plan["title"] = h.title
-        subject = _subject(h.title, a)
+        subject = _subject(h.title, a, body)
         if subject:
             plan["subject"] = subject
             notes.append(f'lĩnh vực (subject) "{subject}": cụm từ cuối tên Kế hoạch được văn bản dùng nhiều nhất')
@@ -204,12 +208,12 @@ def _short_issuer(full: str, attached: str) -> str:
     return re.sub(r"^Ủy ban nhân dân", "UBND", full)
 
 
-def _subject(title: str, a: Appendix) -> str | None:
+def _subject(title: str, a: Appendix, body: str) -> str | None:
     tail = title.rsplit(" về ", 1)[-1] if " về " in title else ""
     words = re.findall(r"\w+", tail)
     if not words:
         return None
-    text = " ".join([title] + [g.title for g in a.groups] + [t.cells["task"] for g in a.groups for t in g.tasks])
+    text = " ".join([title, body] + [g.title for g in a.groups] + [t.cells["task"] for g in a.groups for t in g.tasks])
     low = " ".join(re.findall(r"\w+", text.lower()))
     best, score = None, 0
     for n in range(3, 7):

@@ -43,7 +43,7 @@ _DOC = re.compile(rf"\b({_KIND}) số ([\w./-]+),?\s+ngày\s+(\d{{1,2}})\s*/\s*(
 _REPORT = re.compile(r"báo cáo[^.;]*?\bgửi\s+(.+?)\s+(?:trước|chậm nhất|trước hoặc vào)\s+ngày\s+(\d{1,2})\s+"
                      r"tháng\s+(\d{1,2})(?:\s+(?:hàng|hằng|mỗi)\s+năm)?", re.IGNORECASE)
 _AUTHORITY = re.compile(r"^(TM|KT|TL|TUQ|Q)\.\s*\S")
-_TITLE_AFTER = re.compile(r"^(.+?)\s+((?:PHÓ\s+)?(?:CHỦ TỊCH|GIÁM ĐỐC|TRƯỞNG BAN|BÍ THƯ))$")
+_TITLE_AFTER = re.compile(r"^((?:TM|KT|TL|TUQ|Q)\.\s*\S.*?)\s+((?:PHÓ\s+)?(?:CHỦ TỊCH|GIÁM ĐỐC|TRƯỞNG BAN|BÍ THƯ))$")
 _ROMAN_HEADING = re.compile(r"^([IVX]+)\.\s+\S")
 _NUMBERED = re.compile(r"^(\d+)\.\s+\S")
 
@@ -134,7 +134,8 @@ def _reporting(h: Header, paras: list[str]) -> None:
 
 
 def _signer(h: Header, units: list[str]) -> None:
-    """The last "TM. ..."/"KT. ..." line, the title below it, and the name after that."""
+    """The last "TM. ..."/"KT. ..." line (with the one above it when it is one too: "TM. ỦY BAN NHÂN DÂN KT. CHỦ
+    TỊCH"), the title below it, and the name after that."""
     at = None
     for i, text in enumerate(units):
         if _AUTHORITY.match(text):
@@ -145,6 +146,8 @@ def _signer(h: Header, units: list[str]) -> None:
     rest = [u for u in units[at + 1 :] if not re.fullmatch(r"\(?(đã ký|ký tên|ký, ghi rõ họ tên)\)?", u, re.I)]
     if m := _TITLE_AFTER.match(authority):  # authority and title on one line (a PDF's lines joined)
         authority, rest = m.group(1), [m.group(2), *rest]
+    if at > 0 and _AUTHORITY.match(units[at - 1]):  # "TM. ỦY BAN NHÂN DÂN" above "KT. CHỦ TỊCH"
+        authority = f"{units[at - 1]} {authority}"
     if len(rest) < 2:
         return
     h.signer = {"authority": authority, "title": rest[0], "name": rest[1]}
