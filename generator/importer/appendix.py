@@ -35,6 +35,7 @@ _ROMAN = re.compile(r"^([IVXLC]+)\s*[.:/-]?$")
 _ROMAN_LEAD = re.compile(r"^([IVXLC]+)\s*[.:-]\s+(.+)$")
 _NUMBER = re.compile(r"^(\d+)\s*\.?$")
 _COLUMN_NUMBER = re.compile(r"^\(?\d+\)?$")
+_ATTACHED = re.compile(r"\((?:ban hành )?kèm theo [^()]*\)$", re.IGNORECASE)
 _HEADING = re.compile(r"^phụ\s+lục\b", re.IGNORECASE)
 
 
@@ -113,6 +114,8 @@ def read_appendix(blocks: tuple[Para | Table, ...]) -> Appendix:
             elif text:
                 titles.append(text)
         out.title = " ".join(titles)
+        if not out.attached and (m := _ATTACHED.search(out.title)):  # a PDF joined the two lines
+            out.title, out.attached = out.title[: m.start()].rstrip(), m.group()
     _read_tables(blocks[first:], out)
     _number(out)
     return out

@@ -145,7 +145,7 @@ def review_md(d: DraftPlan) -> str:
     else:
         lines.append("Không có mục nào cần xem lại.")
     if d.notes:
-        lines += ["", "Giá trị suy ra theo quy tắc (kiểm tra lại):", ""] + [f"- {n}" for n in d.notes]
+        lines += [""] + [f"Suy ra theo quy tắc (không phải mục cần xem lại, nhưng nên kiểm tra): {n}." for n in d.notes]
     return "\n".join(lines) + "\n"
 
 

@@ -88,7 +88,7 @@ _MARKER = re.compile(r"^(?:[-+•*]\s|\d+(?:\.\d+)*\.?\s|[IVX]+\.\s|[a-zđ]\)\s)
 
 def _paragraphs(words: list[dict]) -> Iterator[tuple[float, str]]:
     """Words -> (top, text) paragraphs: words on one line (same top, within a third of their size) in order of x,
-    cut into pieces where the gap exceeds three times the size (the columns of a header table); a piece joins the
+    cut into pieces where the gap exceeds twice the size (the columns of a header table); a piece joins the
     paragraph above it when that paragraph's last line was full (it reached the right edge of the page's text, so
     the line wrapped, and began near its left edge: not a column of a table without lines), the two overlap horizontally and are close, and the piece does not start a list item."""
     lines: list[list[dict]] = []
@@ -102,7 +102,7 @@ def _paragraphs(words: list[dict]) -> Iterator[tuple[float, str]]:
         line.sort(key=lambda w: w["x0"])
         current = [line[0]]
         for w in line[1:]:
-            if w["x0"] - current[-1]["x1"] > 3 * max(w["size"], 1):
+            if w["x0"] - current[-1]["x1"] > 2 * max(w["size"], 1):
                 pieces.append(_piece(current))
                 current = [w]
             else:
