@@ -153,7 +153,11 @@ def default_out(d: DraftPlan) -> Path:
     if not d.id:
         raise KehoachError("không ghép được mã kế hoạch (thiếu số văn bản hoặc địa danh); hãy chỉ thư mục ghi bằng "
                            "--out THƯ_MỤC")
-    return paths.plan_data_dir() / d.id
+    target = paths.plan_data_dir() / d.id
+    try:  # shown as the clerk would type it, from where the command runs
+        return target.relative_to(Path.cwd())
+    except ValueError:
+        return target
 
 
 def _digest(folder: Path) -> dict[str, str]:
