@@ -1,7 +1,7 @@
 """What plan.yaml needs, read from the plan's text (the blocks before its PHỤ LỤC): the issuer and number (the
 header table's left column: "ỦY BAN NHÂN DÂN / TỈNH KHÁNH HÒA", "Số: 1627/KH-UBND"), the place and date ("Khánh Hòa,
 ngày 24 tháng 02 năm 2023"), the title (after "KẾ HOẠCH"), the documents it implements ("... Chương trình hành động
-số 46-CTr/TU, ngày 06/12/2022 của ..."), the reporting receiver and deadline ("... báo cáo ... gửi Sở ... trước ngày
+số 46-CTr/TU, ngày 06/12/2022 của <issuer>", the issuer ending before "về", "phê duyệt", "ban hành", ...), the reporting receiver and deadline ("... báo cáo ... gửi Sở ... trước ngày
 15 tháng 12 hàng năm", with the section it is in), the signer (authority, title, name at the end).
 
 Each field is found by a rule on the text or left out (None): the draft says so in its review list, never a guess.
@@ -39,11 +39,13 @@ _KINDS = ("Chương trình hành động", "Chương trình", "Nghị quyết", 
           "Nghị định", "Thông tư", "Công văn", "Đề án", "Thông báo", "Luật")
 _KIND = "|".join(map(re.escape, _KINDS))
 _DOC = re.compile(rf"\b({_KIND}) số ([\w./-]+),?\s+ngày\s+(\d{{1,2}})\s*/\s*(\d{{1,2}})\s*/\s*(\d{{4}})\s+(?:của\s+)?"
-                  rf"(.+?)(?=\s+về\s|\s*\(sau đây|,\s|;|\.\s|$|\s+(?:{_KIND}) số )", re.IGNORECASE)
+                  rf"(.+?)(?=\s+(?:về|phê duyệt|ban hành|quy định|hướng dẫn)\s|\s*\(sau đây|,\s|;|\.\s|$|\s+(?:{_KIND}) số )",
+                  re.IGNORECASE)
 _REPORT = re.compile(r"báo cáo[^.;]*?\bgửi\s+(.+?)\s+(?:trước|chậm nhất|trước hoặc vào)\s+ngày\s+(\d{1,2})\s+"
                      r"tháng\s+(\d{1,2})(?:\s+(?:hàng|hằng|mỗi)\s+năm)?", re.IGNORECASE)
 _AUTHORITY = re.compile(r"^(TM|KT|TL|TUQ|Q)\.\s*\S")
 _TITLE_AFTER = re.compile(r"^((?:TM|KT|TL|TUQ|Q)\.\s*\S.*?)\s+((?:PHÓ\s+)?(?:CHỦ TỊCH|GIÁM ĐỐC|TRƯỞNG BAN|BÍ THƯ))$")
+_RECIPIENTS = re.compile(r"^(?:nơi nhận\b|lưu\s*:|[-+•]\s)", re.IGNORECASE)
 _ROMAN_HEADING = re.compile(r"^([IVX]+)\.\s+\S")
 _NUMBERED = re.compile(r"^(\d+)\.\s+\S")
 
@@ -143,7 +145,9 @@ def _signer(h: Header, units: list[str]) -> None:
     if at is None:
         return
     authority = units[at]
-    rest = [u for u in units[at + 1 :] if not re.fullmatch(r"\(?(đã ký|ký tên|ký, ghi rõ họ tên)\)?", u, re.I)]
+    # below it: the title and the name; "Nơi nhận" and its list are beside it (a PDF interleaves the two columns)
+    rest = [u for u in units[at + 1 :] if not re.fullmatch(r"\(?(đã ký|ký tên|ký, ghi rõ họ tên)\)?", u, re.I)
+            and not _RECIPIENTS.match(u)]
     if m := _TITLE_AFTER.match(authority):  # authority and title on one line (a PDF's lines joined)
         authority, rest = m.group(1), [m.group(2), *rest]
     if at > 0 and _AUTHORITY.match(units[at - 1]):  # "TM. ỦY BAN NHÂN DÂN" above "KT. CHỦ TỊCH"
