@@ -136,8 +136,9 @@ def _reporting(h: Header, paras: list[str]) -> None:
 
 
 def _signer(h: Header, units: list[str]) -> None:
-    """The last "TM. ..."/"KT. ..." line (with the one above it when it is one too: "TM. ỦY BAN NHÂN DÂN KT. CHỦ
-    TỊCH"), the title below it, and the name after that."""
+    """The last "TM. ..."/"KT. ..." line, the title below it, and the name after that; when two such lines follow
+    each other ("TM. ỦY BAN NHÂN DÂN" / "KT. CHỦ TỊCH" / "PHÓ CHỦ TỊCH"), the first is the authority and the second
+    goes with the title ("KT. CHỦ TỊCH PHÓ CHỦ TỊCH")."""
     at = None
     for i, text in enumerate(units):
         if _AUTHORITY.match(text):
@@ -150,8 +151,8 @@ def _signer(h: Header, units: list[str]) -> None:
             and not _RECIPIENTS.match(u)]
     if m := _TITLE_AFTER.match(authority):  # authority and title on one line (a PDF's lines joined)
         authority, rest = m.group(1), [m.group(2), *rest]
-    if at > 0 and _AUTHORITY.match(units[at - 1]):  # "TM. ỦY BAN NHÂN DÂN" above "KT. CHỦ TỊCH"
-        authority = f"{units[at - 1]} {authority}"
+    if at > 0 and _AUTHORITY.match(units[at - 1]) and rest:  # "TM. ỦY BAN NHÂN DÂN" above "KT. CHỦ TỊCH": signed
+        authority, rest = units[at - 1], [f"{authority} {rest[0]}", *rest[1:]]  # for the body by a deputy
     if len(rest) < 2:
         return
     h.signer = {"authority": authority, "title": rest[0], "name": rest[1]}
