@@ -5,6 +5,7 @@ Measures, on this machine:
   2. a 2,000-form pack of a synthetic national-scale plan (2,000 agencies, 11,000 tasks), whole CLI process;
   3. ingesting 2,000 filled forms of that pack (`kehoach ingest`), whole CLI process;
   4. the appendix of a 2,000-task synthetic plan (`kehoach appendix`), whole CLI process;
+  5. importing Kế hoạch 1627 (35 tasks) from its Word document (`kehoach import-plan`), whole CLI process;
 and, in the same run, the same form content rendered by a naive docxtpl loop (template loaded for every form),
 with the ratio. No thresholds are asserted here: the figures go into README.md by hand.
 """
@@ -134,6 +135,16 @@ def main() -> None:
 
         wall, rss = median_of([*KEHOACH, "appendix", "--plan", str(synth2k), "--out", str(work / "pl.xlsx")], work)
         lines.append(row("appendix of a 2,000-task plan, CLI", wall, rss, None))
+
+        sys.path.insert(0, str(ROOT / "tests"))
+        from importdocs import plan_1627_docx
+
+        document = work / "ke-hoach-1627.docx"
+        document.write_bytes(plan_1627_docx())
+        draft = work / "draft-1627"
+        wall, rss = median_of([*KEHOACH, "import-plan", str(document), "--out", str(draft)], work,
+                              before=lambda: shutil.rmtree(draft, ignore_errors=True))
+        lines.append(row("import-plan of Kế hoạch 1627 (.docx, 35 tasks), CLI", wall, rss, None))
 
         lines += ["", f"pack throughput / naive docxtpl loop: {pack_rate / naive:.1f}x "
                       f"({pack_rate:.0f} vs {naive:.0f} forms/s)", f"ingest: {ingest_rate:.0f} forms/s"]

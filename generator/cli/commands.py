@@ -7,7 +7,7 @@ import sys
 import typer
 
 from . import exits as cli_exit
-from . import plan, returns, reminders  # noqa: F401 - registers their commands on `app`, in this order (the order of --help)
+from . import importer, plan, returns, reminders  # noqa: F401 - registers their commands on `app`, in this order (the order of --help)
 from . import office  # noqa: F401 - serve, user, links: after them
 from .common import _state, app, err, out
 from .usage import app_commands, usage_sentence
