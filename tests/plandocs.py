@@ -713,12 +713,13 @@ UNKNOWN_ENTRIES = {
 }
 
 
-def add_unknown_agencies(registry: Path) -> None:
-    """Add the three unknown agencies to the province registry, in its agencies list (as a clerk would)."""
+def add_unknown_agencies(registry: Path, only: list[str] | None = None) -> None:
+    """Add the unknown agencies (all three, or those named in `only`) to the province registry's agencies, as a
+    clerk would."""
     text = registry.read_text(encoding="utf-8")
     head, groups = text.split("\ngroups:\n", 1)
-    registry.write_text(head.rstrip("\n") + "\n" + "\n".join(UNKNOWN_ENTRIES.values()) + "\n\ngroups:\n" + groups,
-                        encoding="utf-8")
+    entries = [e for name, e in UNKNOWN_ENTRIES.items() if only is None or name in only]
+    registry.write_text(head.rstrip("\n") + "\n" + "\n".join(entries) + "\n\ngroups:\n" + groups, encoding="utf-8")
 
 
 def ld_reference_plan(folder: Path, registry: str = "lam-dong") -> Path:
