@@ -1,17 +1,13 @@
 """Small Word documents for the importer's unit tests, written as raw WordprocessingML (so a test says exactly which
-markup it reads: gridSpan, vMerge restart/continue, tblHeader, hMerge, several paragraphs and <w:br/> in a cell),
-and Kế hoạch 1627 laid out from the official text in ../shared/source (header table, the table split where the text
-repeats its header row, group rows spanning the width, the stray "<p>" of II.19 and III.1 as paragraph breaks)."""
+markup it reads: gridSpan, vMerge restart/continue, tblHeader, hMerge, several paragraphs and <w:br/> in a cell); Kế hoạch 1627
+laid out as the original: tests/plandocs.py."""
 
 from __future__ import annotations
 
 import io
-import re
 import zipfile
-from pathlib import Path
 from xml.sax.saxutils import escape
 
-SOURCE = Path(__file__).resolve().parents[2] / "shared" / "source" / "ke-hoach-1627-KH-UBND.txt"
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 _CT = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
@@ -84,52 +80,3 @@ def header_table(issuer: str, number: str, place_date: str) -> str:
     return tbl(tr(tc(*issuer.split("\n"), "-------", f"Số: {number}"),
                   tc("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc", "---------------",
                      place_date)), cols=2, borders=False, width=10000)
-
-
-def _cell_paras(text: str) -> list[str]:
-    """A source cell: its stray "<p>"/"</p>" made paragraph breaks (the line breaks of the original)."""
-    return [t for t in re.split(r"</?p>", text)] if "<p>" in text else [text]
-
-
-def plan_1627_docx() -> bytes:
-    lines = SOURCE.read_text(encoding="utf-8").split("\n")
-    start = lines.index("PHỤ LỤC")
-    body = [header_table("ỦY BAN NHÂN DÂN\nTỈNH KHÁNH HÒA", "1627/KH-UBND", "Khánh Hòa, ngày 24 tháng 02 năm 2023")]
-    signer: list[str] = []
-    in_signer = False
-    for line in lines[:start]:
-        text = line.strip()
-        if text.startswith("**TM."):
-            in_signer = True
-        if in_signer:
-            if text:
-                signer.append(text.strip("*"))
-            continue
-        if text:
-            body.append(p(text.replace("**", "").replace("*", "")))
-    body.append(tbl(tr(tc("Nơi nhận:"), tc("\n".join(signer[:2]), "", "", signer[2])), cols=2, borders=False))
-    body.append('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
-    body.append(p("PHỤ LỤC"))
-    rows: list[str] = []
-    appendix = [line for line in lines[start + 1 :] if line.strip()]
-    body.append(p(appendix[0]))
-    body.append(p(appendix[1]))
-
-    def flush() -> None:
-        if rows:
-            body.append(tbl(*rows))
-            body.append('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
-            rows.clear()
-
-    for line in appendix[2:]:
-        cells = line.split("\t")
-        if cells[0] == "TT":
-            flush()
-            rows.append(tr(*(tc(c) for c in cells), header=True))
-        elif re.fullmatch(r"[IVX]+", cells[0]):
-            rows.append(tr(tc(cells[0]), tc(cells[1], span=5)))
-        else:
-            cells += [""] * (6 - len(cells))
-            rows.append(tr(*(tc(*_cell_paras(c)) for c in cells[:6])))
-    flush()
-    return docx("".join(body))

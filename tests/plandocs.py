@@ -400,6 +400,7 @@ def kh1627_docx(path: Path) -> Path:
         para(src.appendix_title, bold=True, align="center", after=0),
         para(src.appendix_attached, italic=True, align="center", after=12),
         appendix_tables(src.pages),
+        para(after=0),  # Word always ends a document with a paragraph, never with a table
         section(landscape=True, last=True),
     ]
     return write_docx(path, "".join(body), title="Kế hoạch 1627/KH-UBND", when="2023-02-24T08:00:00Z")
@@ -575,6 +576,7 @@ def second_plan_docx(path: Path) -> Path:
         para("(Kèm theo Kế hoạch số 245/KH-UBND ngày 10 tháng 3 năm 2024 của Ủy ban nhân dân tỉnh Lâm Đồng)",
              italic=True, align="center", after=12),
         table(LD_WIDTHS, rows, header_rows=1),
+        para(after=0),
         section(landscape=True, last=True),
     ]
     return write_docx(path, "".join(body), title="Kế hoạch 245/KH-UBND", when="2024-03-10T08:00:00Z")

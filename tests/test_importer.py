@@ -1,8 +1,8 @@
 """`kehoach import-plan`: a plan's document read into a draft plan folder (README "Thêm một kế hoạch mới").
 
 The table reader is tested on raw table XML (spans, vertical merges, header rows, breaks and paragraphs in a cell);
-the command as a clerk runs it (`python -m generator import-plan`), on small documents and on Kế hoạch 1627 laid out
-from the official text, whose draft must be the shipped dataset."""
+the command as a clerk runs it (`python -m generator import-plan`), on small documents; Kế hoạch 1627 from its .doc
+(the .docx and the PDF: tests/test_import_acceptance.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -21,7 +20,8 @@ import yaml
 from lxml import etree
 
 from generator.office.wordbody import Para, Table, read_table, walk
-from importdocs import HEADER_ROW, docx, header_table, p, plan_1627_docx, tbl, tc, tr
+from importdocs import HEADER_ROW, docx, header_table, p, tbl, tc, tr
+from plandocs import kh1627_docx
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "plan_data" / "khanh-hoa-1627"
@@ -74,7 +74,7 @@ def test_old_horizontal_merges_widen_the_cell_and_nested_tables_are_flattened():
 
 
 def small_plan(rows: list[str], *, extra: str = "", place: str = "Khánh Hòa", issuer: str = "TỈNH KHÁNH HÒA",
-               header: tuple[str, ...] = HEADER_ROW) -> bytes:
+               header: tuple[str, ...] = HEADER_ROW, after: str = "") -> bytes:
     cols = len(header)
     body = [header_table(f"ỦY BAN NHÂN DÂN\n{issuer}", "88/KH-UBND", f"{place}, ngày 05 tháng 3 năm 2024"),
             p("KẾ HOẠCH"), p("Triển khai Quyết định số 12/QĐ-UBND ngày 10/01/2024 của UBND tỉnh Khánh Hòa về chuyển "
@@ -87,7 +87,7 @@ def small_plan(rows: list[str], *, extra: str = "", place: str = "Khánh Hòa", 
                 borders=False),
             p("PHỤ LỤC"), p("Danh mục nhiệm vụ chuyển đổi số"),
             p("(Kèm theo Kế hoạch số 88/KH-UBND ngày 05/3/2024 của UBND tỉnh Khánh Hòa)"),
-            tbl(tr(*(tc(h) for h in header), header=True), *rows, cols=cols)]
+            tbl(tr(*(tc(h) for h in header), header=True), *rows, cols=cols), after]
     return docx("".join(body))
 
 
@@ -132,6 +132,22 @@ def test_a_plan_laid_out_as_word_does_imports_every_cell_and_validates(tmp_path)
     assert plan["reporting"]["receiver"] == "so-ke-hoach-va-dau-tu" and plan["reporting"]["deadline"] == "10/12"
     v = kehoach("validate", "--plan", tmp_path / "kh88", cwd=tmp_path)
     assert v.returncode == 0, v.stdout + v.stderr
+
+
+def test_text_after_the_task_table_is_never_dropped_silently(tmp_path):
+    # A table that became plain text (LibreOffice's .doc export of a table that ends the document writes its rows as
+    # one paragraph), or a note under the PHỤ LỤC: text kehoach did not read goes to the review list.
+    rows = [tr(tc("I"), tc("Nhóm", span=5)),
+            tr(tc("1"), tc("Việc"), tc("Sở Tư pháp"), tc(""), tc(""), tc("Hằng năm"))]
+    lost = "II\tNhóm hai\t1\tViệc khác\tSở Tư pháp"
+    src = write(tmp_path, "kh.docx", small_plan(rows, after=p(lost) + p("") + p("12")))
+    r = kehoach("import-plan", src, "--out", tmp_path / "d", cwd=tmp_path)
+    assert r.returncode == 3, r.stdout + r.stderr
+    items = [x for x in r.stdout.splitlines() if x.startswith("- ")]
+    assert items == ['- PHỤ LỤC, đoạn văn sau bảng nhiệm vụ: kehoach không nhập đoạn này vào dữ liệu kế hoạch: '
+                     '"II Nhóm hai 1 Việc khác Sở Tư pháp"; nếu đó là nhiệm vụ, hãy ghi vào tasks.yaml'], items
+    plain = write(tmp_path, "ok.docx", small_plan(rows, after=p("") + p("3")))  # empty lines, a page number: fine
+    assert kehoach("import-plan", plain, "--out", tmp_path / "ok", cwd=tmp_path).returncode == 0
 
 
 def test_unknown_names_are_reviewed_with_the_closest_and_proposed_until_filled_in(tmp_path):
@@ -198,7 +214,7 @@ def test_an_existing_folder_is_never_overwritten_unless_an_unedited_draft_and_fo
 
 
 def test_the_shipped_plan_folder_is_the_default_target_and_is_refused(tmp_path):
-    src = write(tmp_path, "kh1627.docx", plan_1627_docx())
+    src = kh1627_docx(tmp_path / "kh1627.docx")
     before = {p.name: p.read_bytes() for p in SHIPPED.iterdir()}
     r = kehoach("import-plan", src, cwd=tmp_path)
     assert r.returncode == 1 and f'"{SHIPPED}"' in r.stderr and "không ghi đè" in r.stderr
@@ -215,7 +231,7 @@ def zip_of(entries: dict[str, bytes]) -> bytes:
 
 @pytest.mark.parametrize("case", ["bomb", "dtd", "text", "empty", "oversize"])
 def test_a_hostile_or_wrong_file_is_one_sentence_and_nothing_is_written(tmp_path, case):
-    ok = zipfile.ZipFile(io.BytesIO(plan_1627_docx()))
+    ok = zipfile.ZipFile(kh1627_docx(tmp_path / "kh1627.docx"))
     parts = {n: ok.read(n) for n in ok.namelist()}
     if case == "bomb":
         data = zip_of({**parts, "word/media/bomb.bin": b"\0" * (300 * 1024 * 1024)})
@@ -242,6 +258,8 @@ def test_a_hostile_or_wrong_file_is_one_sentence_and_nothing_is_written(tmp_path
 
 
 # ------------------------------------------------------------------------------------------------ Kế hoạch 1627
+# The .docx and the PDF of Kế hoạch 1627 against the shipped dataset: tests/test_import_acceptance.py (its documents:
+# tests/plandocs.py); the speed of import-plan: make bench. Here: the same draft from a .doc LibreOffice made of it.
 
 
 def _cells(folder: Path) -> tuple:
@@ -256,58 +274,16 @@ FORM_FIELDS = ("id", "registry", "number", "date", "issuer", "issuer_full", "pla
 @pytest.fixture(scope="module")
 def imported_1627(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("kh1627")
-    src = write(tmp, "ke-hoach-1627.docx", plan_1627_docx())
-    start = time.monotonic()
-    r = kehoach("import-plan", src, "--out", tmp / "khanh-hoa-1627", cwd=tmp)
-    elapsed = time.monotonic() - start
-    return tmp, src, r, elapsed
-
-
-def test_kh1627_from_word_is_the_shipped_dataset_cell_for_cell(imported_1627):
-    tmp, _, r, _ = imported_1627
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "35 nhiệm vụ" in r.stdout and "Không có mục nào cần xem lại" in r.stdout
-    out = tmp / "khanh-hoa-1627"
-    assert _cells(out) == _cells(SHIPPED)
-    mine = yaml.safe_load((out / "plan.yaml").read_text(encoding="utf-8"))
-    shipped = yaml.safe_load((SHIPPED / "plan.yaml").read_text(encoding="utf-8"))
-    assert {k: mine.get(k) for k in FORM_FIELDS} == {k: shipped[k] for k in FORM_FIELDS}
-    assert mine["signer"] == shipped["signer"]
-    assert [(d["kind"], d["number"], d["date"]) for d in mine["implements"]] == [
-        (d["kind"], d["number"], d["date"]) for d in shipped["implements"]]
-    assert not (out / "agencies.yaml").exists()  # every agency resolved against the province's registry
-
-
-def test_kh1627_imported_gives_the_shipped_appendix_and_forms(imported_1627):
-    tmp, _, r, _ = imported_1627
-    out = tmp / "khanh-hoa-1627"
-    a = kehoach("appendix", "--plan", out, "--out", tmp / "a.xlsx", cwd=tmp)
-    b = kehoach("appendix", "--out", tmp / "b.xlsx", cwd=tmp)
-    assert a.returncode == b.returncode == 0, a.stderr + b.stderr
-    assert (tmp / "a.xlsx").read_bytes() == (tmp / "b.xlsx").read_bytes()
-    for plan, target in ((out, tmp / "pa"), (None, tmp / "pb")):
-        args = ["pack", "--year", "2026", "--out", target] + (["--plan", plan] if plan else [])
-        assert kehoach(*args, cwd=tmp).returncode == 0
-    names = sorted(x.name for x in (tmp / "pa").iterdir())
-    assert names == sorted(x.name for x in (tmp / "pb").iterdir())
-    for name in names:
-        if name.endswith(".docx"):
-            za, zb = zipfile.ZipFile(tmp / "pa" / name), zipfile.ZipFile(tmp / "pb" / name)
-            assert za.read("word/document.xml") == zb.read("word/document.xml"), name
-
-
-def test_kh1627_import_takes_under_a_second(imported_1627):
-    _, _, r, elapsed = imported_1627
-    assert r.returncode == 0, r.stdout + r.stderr  # the time of a run that did the work
-    assert elapsed < 2.0, f"import-plan of 35 tasks took {elapsed:.2f} s"  # ~0.5 s alone; slack for a busy machine
+    src = kh1627_docx(tmp / "ke-hoach-1627.docx")
+    return tmp, src, None, None
 
 
 @pytest.mark.libreoffice
-def test_kh1627_from_its_pdf_and_from_a_doc_is_the_same_draft(imported_1627, tmp_path):
+def test_kh1627_from_a_doc_is_the_shipped_draft(imported_1627, tmp_path):
     tmp, src, _, _ = imported_1627
     if shutil.which("soffice") is None:
         pytest.skip("LibreOffice is not installed (make libreoffice)")
-    for fmt in ("pdf", "doc"):
+    for fmt in ("doc",):
         subprocess.run(["soffice", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--headless",
                         "--convert-to", fmt, "--outdir", str(tmp_path), str(src)], capture_output=True, timeout=180)
         converted = tmp_path / f"ke-hoach-1627.{fmt}"

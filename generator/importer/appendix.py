@@ -134,6 +134,7 @@ def _read_tables(blocks: tuple[Para | Table, ...], out: Appendix) -> None:
     said_unused: set[str] = set()
     for n, block in enumerate(blocks):
         if not isinstance(block, Table):
+            _unread(block, out)
             continue
         start = _header_row(block)
         if start is not None:
@@ -159,6 +160,17 @@ def _read_tables(blocks: tuple[Para | Table, ...], out: Appendix) -> None:
             if i == 0 and block.continues_row and _continues(row, cols, out):
                 continue
             _read_row(row, cols, width, out)
+
+
+def _unread(para: Para, out: Appendix) -> None:
+    """Text among or after the task tables is read by nothing: a note under the PHỤ LỤC, or a table a converter wrote
+    as plain text (LibreOffice's .doc export of a table that ends the document). Never dropped silently: reviewed.
+    Empty lines and page numbers are layout."""
+    text = clean(para.text.replace("\t", " "))
+    if text and not text.isdigit():
+        shown = text if len(text) <= 120 else text[:117] + "..."
+        out.review.append(ReviewItem("PHỤ LỤC", "đoạn văn sau bảng nhiệm vụ", "kehoach không nhập đoạn này vào dữ liệu "
+                                     f'kế hoạch: "{shown}"; nếu đó là nhiệm vụ, hãy ghi vào tasks.yaml'))
 
 
 def _continues(row: Row, cols: dict[str, int], out: Appendix) -> bool:
