@@ -183,6 +183,10 @@ def test_can_bo_sung_is_listed_apart_in_status(wrong_file_round):
                "Gửi lại đúng biểu mẫu đã điền", "--db", "bc.sqlite3", cwd=tmp))
     out = ok(kehoach("status", "--year", "2024", "--db", "bc.sqlite3", "--today", "2024-12-10", cwd=tmp))
     assert rows(out)["Sở Công Thương"][1:4] == ["Đã nộp", "2", "Cần bổ sung"]
+    # a report to be corrected is not counted as sent: the counts are on time + late + to correct + missing
+    expected = len(rows(out))  # one row per agency that reports
+    assert (f"Đã nộp 0/{expected} đơn vị (0 có cảnh báo, 0 nộp muộn); cần bổ sung 1; chưa nộp {expected - 1}."
+            in " ".join(out.split()))
     lines = [line.strip() for line in out.splitlines()]
     i = lines.index("Cần bổ sung (1 đơn vị):")
     assert lines[i + 1] == "- Sở Công Thương (phiên bản 2): Gửi lại đúng biểu mẫu đã điền"

@@ -110,7 +110,6 @@ def status(
     if path is None:
         err.print(f'Chú ý: chưa có cơ sở dữ liệu "{db_path(db)}": chưa nhận biểu mẫu nào (hoặc hãy chỉ đúng tệp bằng '
                   "--db).", markup=False)
-    rows = [(r.agency, r.state, r.counted) for r in statuses]
     table = Table(title=f"Tình hình nộp báo cáo năm {year} — Kế hoạch số {p.meta.number}", show_edge=False)
     table.add_column("Đơn vị")
     table.add_column("Tình trạng", no_wrap=True)
@@ -125,14 +124,14 @@ def status(
         table.add_row(r.agency.name, r.state, str(s.version) if s else "", state_label(s.review_state) if s else "",
                       f"{r.arrived:%d/%m/%Y}" if s else "", str(len(s.all_warnings)) if s else "", style=style)
     out.print(table)
-    done = [r for r in rows if r[2] is not None]
-    warned = [r for r in done if r[2].all_warnings]
-    late = [r for r in done if r[1] == "Nộp muộn"]
+    from ..returns.board import round_counts
+
+    n = round_counts(statuses)  # a report to be corrected is counted apart, not as sent
     corrections = [r for r in statuses if r.counted is not None and r.counted.review_state == "can-bo-sung"]
-    missing = len(rows) - len(done)
     when = "đã quá hạn" if now > due else f"còn {(due - now).days} ngày" if now < due else "hôm nay là hạn cuối"
-    out.print(f"Đã nộp {len(done)}/{len(rows)} đơn vị ({len(warned)} có cảnh báo, {len(late)} nộp muộn); "
-              f"chưa nộp {missing}. Hạn nộp: {long_date(due)} ({when}).", markup=False)
+    to_correct = f"cần bổ sung {n.correction}; " if n.correction else ""
+    out.print(f"Đã nộp {n.sent}/{n.expected} đơn vị ({n.warned} có cảnh báo, {n.late} nộp muộn); {to_correct}"
+              f"chưa nộp {n.missing}. Hạn nộp: {long_date(due)} ({when}).", markup=False)
     if corrections:
         out.print(f"Cần bổ sung ({len(corrections)} đơn vị):", markup=False)
         for r in corrections:
