@@ -1,4 +1,6 @@
-"""The office's pages (login required: every route here is behind `auth.OfficeGate`)."""
+"""The office's reading pages (login required: every route here is behind `auth.OfficeGate`): the overview of every
+plan and year, the status board of one year's round, the round's history. Each also answers `?format=json` with the
+same data. The agency's page, its review and its link are in `round.py` (its routes are part of ROUTES)."""
 
 from __future__ import annotations
 
@@ -6,28 +8,95 @@ import datetime as dt
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from ..office.vnformat import long_date
 from ..plan.assignments import report_date
-from ..plan.loader import load_folder
+from ..returns.board import GROUPS, ORDERS, board_rows, filter_rows, round_counts, round_overview, sort_rows
+from ..returns.review import round_status
 from ..returns.rounds import round_years
+from . import round as agency_pages
 from .auth import open_store
 from .pages import render
+from .plans import LAST_YEAR, counts_json, round_plan, round_url, served_plans, shown_time, wants_json
+
+# ------------------------------------------------------------------------------------------------ the overview
 
 
-def _overview(request: Request) -> dict:
-    settings = request.app.state.settings
-    plan = load_folder(settings.plan_dir, registry=settings.registry)
-    today = dt.date.today()
+def overview_data(request: Request, today: dt.date) -> dict:
+    plans = []
     with open_store(request) as store:
-        years = [y for y in round_years(store, plan.id, today) if y >= plan.meta.date.year]
-    return {"plans": [{"plan": plan, "rounds": [{"year": y, "deadline": report_date(plan, y)} for y in years]}]}
+        for base, for_year in served_plans(request):
+            years = [y for y in round_years(store, base.id, today) if base.meta.date.year <= y <= LAST_YEAR]
+            rounds = []
+            for year in years:
+                plan = for_year(year)
+                r = round_overview(plan, year, store, today)
+                rounds.append({"year": year, "deadline": r.deadline.isoformat(), "deadline_text": long_date(r.deadline),
+                               "counts": counts_json(r.counts), "url": round_url(plan, year)})
+            plans.append({"plan": base.id, "number": base.meta.number, "title": base.meta.title, "rounds": rounds})
+    return {"today": today.isoformat(), "plans": plans}
 
 
 async def overview(request: Request):
-    return render(request, "overview.html", await run_in_threadpool(_overview, request))
+    data = await run_in_threadpool(overview_data, request, dt.date.today())
+    if wants_json(request):
+        return JSONResponse(data)
+    return render(request, "overview.html", data)
+
+
+# ------------------------------------------------------------------------------------------------ the round's board
+
+
+def board_data(request: Request, today: dt.date) -> dict:
+    plan, year = round_plan(request)
+    group = request.query_params.get("trang-thai") or ""
+    order = request.query_params.get("sap-xep") or ""
+    with open_store(request) as store:
+        statuses = round_status(plan, year, store.submissions(plan.id, year), today)
+    rows = sort_rows(filter_rows(board_rows(statuses), group), order)
+    due = report_date(plan, year)
+    when = "đã quá hạn" if today > due else f"còn {(due - today).days} ngày" if today < due else "hôm nay là hạn cuối"
+    return {"plan": plan.id, "number": plan.meta.number, "title": plan.meta.title, "year": year,
+            "deadline": due.isoformat(), "deadline_text": long_date(due), "deadline_when": when,
+            "counts": counts_json(round_counts(statuses)), "filter": group, "order": order,
+            "rows": [{**r.as_json(), "arrived_text": f"{r.arrived:%d/%m/%Y}" if r.arrived else ""} for r in rows],
+            "url": round_url(plan, year)}
+
+
+async def board(request: Request):
+    data = await run_in_threadpool(board_data, request, dt.date.today())
+    if wants_json(request):
+        return JSONResponse(data)
+    return render(request, "round.html", {**data, "groups": GROUPS, "orders": ORDERS})
+
+
+# ------------------------------------------------------------------------------------------------ the history
+
+
+def history_data(request: Request) -> dict:
+    from ..returns.roundhistory import round_history
+
+    plan, year = round_plan(request)
+    with open_store(request) as store:
+        lines = round_history(store, plan.id, year)
+    names = {a.id: a.name for a in plan.registry.agencies.values()}
+    return {"plan": plan.id, "number": plan.meta.number, "year": year, "url": round_url(plan, year),
+            "lines": [{**line.as_json(), "at_text": shown_time(line.at),
+                       "agency_name": names.get(line.agency or "", line.agency)} for line in lines]}
+
+
+async def history(request: Request):
+    data = await run_in_threadpool(history_data, request)
+    if wants_json(request):
+        return JSONResponse(data)
+    return render(request, "history.html", data)
 
 
 ROUTES = [
     Route("/", overview, name="overview"),
+    Route("/ke-hoach/{plan}/{year}", board, name="round"),
+    Route("/ke-hoach/{plan}/{year}/nhat-ky", history, name="round-history"),
+    *agency_pages.ROUTES,
 ]
