@@ -141,6 +141,13 @@ class RoundOverview:
     counts: RoundCounts
 
 
+def overview_years(first: int, last: int, stored: Iterable[int], reports) -> list[int]:
+    """The years the overview lists, newest first: each year from the plan's first (`first`) to `last` (today's)
+    in which some agency reports by the plan's schedule (`reports(year)`), and every year with something stored."""
+    years = {y for y in range(first, last + 1) if reports(y)} | {y for y in stored if y >= first}
+    return sorted(years, reverse=True)
+
+
 def round_overview(plan: Plan, year: int, store, today: dt.date) -> RoundOverview:
     """One plan's round of `year` (`plan`: the plan in force for that year), from the database (`store`, or None
     when there is none yet)."""

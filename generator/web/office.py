@@ -12,8 +12,9 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ..office.vnformat import long_date
-from ..plan.assignments import report_date
-from ..returns.board import GROUPS, ORDERS, board_rows, filter_rows, round_counts, round_overview, sort_rows
+from ..plan.assignments import assignments, report_date
+from ..returns.board import (GROUPS, ORDERS, board_rows, filter_rows, overview_years, round_counts, round_overview,
+                              sort_rows)
 from ..returns.review import round_status
 from ..returns.rounds import round_years
 from . import round as agency_pages
@@ -28,7 +29,9 @@ def overview_data(request: Request, today: dt.date) -> dict:
     plans = []
     with open_store(request) as store:
         for base, for_year in served_plans(request):
-            years = [y for y in round_years(store, base.id, today) if base.meta.date.year <= y <= LAST_YEAR]
+            stored = [y for y in round_years(store, base.id, today) if y <= LAST_YEAR]
+            years = overview_years(base.meta.date.year, min(today.year, LAST_YEAR), stored,
+                                   lambda y: bool(assignments(for_year(y), y)))
             rounds = []
             for year in years:
                 plan = for_year(year)
