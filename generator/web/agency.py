@@ -152,5 +152,6 @@ async def _upload(request: Request, r: Round):
 
 
 ROUTES = [
-    Route("/nop/{token}", agency_page, methods=["GET", "POST"], name="agency_link"),
+    # {token:path}: whatever follows /nop/, slashes included, gets the same answer as a wrong token
+    Route("/nop/{token:path}", agency_page, methods=["GET", "POST"], name="agency_link"),
 ]
