@@ -357,3 +357,74 @@ def test_a_200_mb_body_is_cut_off_at_the_limit_while_it_is_read(web_app, web_set
     status, _ = asgi_post(web_app, link, body(), [(b"content-type", b"multipart/form-data; boundary=" + boundary),
                                                   (b"content-length", str(200 * MB).encode())])
     assert status == 413 and read == 0
+
+
+# ------------------------------------------------------------------------------------------------ pack --base-url
+
+
+def pack_files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def closing_links(folder: Path) -> dict[str, str]:
+    """agency id -> the link said in its form's closing paragraph."""
+    import docx
+
+    found = {}
+    for path in sorted(folder.glob("*.docx")):
+        texts = [p.text for p in docx.Document(str(path)).paragraphs if "Gửi báo cáo qua đường dẫn" in p.text]
+        assert len(texts) == 1, (path.name, texts)
+        assert texts[0].startswith(("Trên đây là báo cáo", "Kết quả trên được tổng hợp")), texts[0]
+        match = re.search(r"\. Gửi báo cáo qua đường dẫn: (https://baocao\.example\.gov\.vn/nop/[A-Za-z0-9_-]{43}) "
+                          r"\./\.$", texts[0])
+        assert match, texts[0]
+        found[path.stem] = match.group(1)
+    return found
+
+
+def test_pack_with_base_url_says_each_agencys_own_link_in_its_form(tmp_path, plan):
+    from generator.plan.loader import plan_of_year
+    from generator.returns.review import agency_name
+    from generator.web.app import create_app
+    from generator.web.settings import WebSettings
+
+    db = tmp_path / "bc.sqlite3"
+    r = kehoach("pack", "--year", str(YEAR), "--out", "truoc", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    before = pack_files(tmp_path / "truoc")
+
+    r = kehoach("pack", "--year", str(YEAR), "--out", "lien-ket", "--base-url", "https://baocao.example.gov.vn/",
+                "--db", str(db), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    forms = sorted(p.stem for p in (tmp_path / "lien-ket").glob("*.docx"))
+    assert f"Đã cấp {len(forms)} liên kết nộp báo cáo" in r.stdout
+    links = closing_links(tmp_path / "lien-ket")
+    assert sorted(links) == forms and len(set(links.values())) == len(forms)
+    app = create_app(WebSettings(db=db))
+    with client_of(app) as c:
+        for agency in (SCT, SYT):
+            page = c.get(links[agency].removeprefix("https://baocao.example.gov.vn")).text
+            name = agency_name(plan_of_year(None, YEAR), YEAR, agency)
+            assert f"<strong>{name}</strong>" in page
+
+        # links already live: refused, nothing written; --reissue-links replaces them (the old ones stop working)
+        r = kehoach("pack", "--year", str(YEAR), "--out", "lan-hai", "--base-url", "https://baocao.example.gov.vn",
+                    "--db", str(db), cwd=tmp_path)
+        assert r.returncode == 1 and not (tmp_path / "lan-hai").exists()
+        assert f"Lỗi: {len(forms)} đơn vị đã có liên kết nộp báo cáo năm 2024" in r.stderr
+        assert "hãy chạy lại với --reissue-links" in r.stderr and "Traceback" not in r.stderr
+        r = kehoach("pack", "--year", str(YEAR), "--out", "lan-hai", "--base-url", "https://baocao.example.gov.vn",
+                    "--reissue-links", "--db", str(db), cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        again = closing_links(tmp_path / "lan-hai")
+        assert not set(again.values()) & set(links.values())
+        assert c.get(links[SCT].removeprefix("https://baocao.example.gov.vn")).status_code == 404
+        assert c.get(again[SCT].removeprefix("https://baocao.example.gov.vn")).status_code == 200
+
+    # without --base-url the pack is what it was, byte for byte (the links in the database change nothing)
+    r = kehoach("pack", "--year", str(YEAR), "--out", "sau", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert pack_files(tmp_path / "sau") == before
+    for bad in (["--base-url", "baocao.example.gov.vn"], ["--reissue-links"]):
+        r = kehoach("pack", "--year", str(YEAR), "--out", "sai", "--db", str(db), *bad, cwd=tmp_path)
+        assert r.returncode != 0 and r.stderr.startswith("Lỗi: ") and not (tmp_path / "sai").exists(), r.stderr
