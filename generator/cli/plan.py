@@ -13,6 +13,7 @@ from ..errors import KehoachError
 from ..fsutil import atomic_write_bytes
 from ..plan.loader import load_folder, load_plan, plan_folder
 from .common import _date, _friendly, _plan_option, _plan_warnings, _registry_option, app, err, out
+from .returns import _db_option
 
 
 @app.command(help="Kiểm tra dữ liệu kế hoạch (mỗi lỗi một dòng dạng tệp:dòng: nội dung) và mẫu biểu mẫu .docx.")
@@ -65,6 +66,12 @@ def pack(
     template: Path | None = typer.Option(None, "--template", help="Mẫu biểu mẫu .docx (mặc định: templates/bao-cao-don-vi.docx)."),
     jobs: int | None = typer.Option(None, "--jobs", min=1, help="Số tiến trình song song khi có nhiều biểu mẫu (mặc định: số lõi CPU)."),
     registry: Path | None = _registry_option(),
+    base_url: str | None = typer.Option(None, "--base-url", help="Địa chỉ các đơn vị dùng để mở kehoach serve (ví dụ "
+                                        "https://baocao.example.gov.vn): cấp liên kết nộp báo cáo cho mỗi đơn vị và "
+                                        "ghi vào đoạn cuối biểu mẫu của đơn vị.", show_default=False),
+    reissue_links: bool = typer.Option(False, "--reissue-links", help="Với --base-url: cấp liên kết mới cả cho đơn vị "
+                                       "đã có liên kết (liên kết đã gửi thôi dùng được)."),
+    db: Path | None = _db_option(),
 ):
     from ..forms.pack import AppendixJob, write_pack
     from ..plan.loader import check_year
@@ -81,6 +88,7 @@ def pack(
 
         tpl = FormTemplate(template or paths.templates_dir() / "bao-cao-don-vi.docx")
         tpl.check(p, year)  # a broken template is refused before any folder is created
+        links = _form_links(p, year, base_url, reissue_links, db)
         target = out_dir or Path("output") / p.id / str(year)
         if err.is_terminal or err.is_interactive or err.is_jupyter:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -89,9 +97,9 @@ def pack(
                           transient=True) as progress:
                 bar = progress.add_task("Đang tạo biểu mẫu", total=None)
                 result = write_pack(p, year, tpl, target, jobs, on_form=lambda at: progress.advance(bar),
-                                    appendix=appendix)
+                                    appendix=appendix, links=links)
         else:  # stderr is a file or a pipe: no progress bar (and no need to import rich.progress)
-            result = write_pack(p, year, tpl, target, jobs, appendix=appendix)
+            result = write_pack(p, year, tpl, target, jobs, appendix=appendix, links=links)
     from rich.table import Table
 
     for warning in result.warnings:
@@ -109,9 +117,27 @@ def pack(
     table.add_row("Nơi nhận báo cáo", result.manifest["receiver"])
     out.print(table)
     out.print(f"Đã ghi {len(forms)} biểu mẫu, phu-luc.xlsx và manifest.json vào {target}", markup=False)
+    if links:
+        out.print(f"Đã cấp {len(links)} liên kết nộp báo cáo, mỗi liên kết ghi ở đoạn cuối biểu mẫu của đơn vị đó.",
+                  markup=False)
     # Every file is written and closed. When the interpreter exits it runs full collections over every object
     # (some 0.08 s, longer than rendering the forms) only to find no garbage: exempt the objects alive now.
     gc.freeze()
+
+
+def _form_links(p, year: int, base_url: str | None, reissue: bool, db: Path | None) -> dict[str, str] | None:
+    """`pack --base-url`: every reporting agency's link, issued now (returns.packlinks); None without --base-url."""
+    if base_url is None:
+        if reissue:
+            raise KehoachError("--reissue-links chỉ dùng cùng --base-url (địa chỉ ghi vào liên kết trong biểu mẫu)")
+        return None
+    from ..returns.packlinks import checked_base_url, form_links
+    from ..returns.store import open_store
+    from .returns import _os_user
+
+    url = checked_base_url(base_url)
+    with open_store(db, create=True) as store:
+        return form_links(store, p, year, url, reissue=reissue, by=_os_user())
 
 
 @app.command(help="So sánh hai thời điểm (hoặc hai thư mục) của kế hoạch: nhiệm vụ bổ sung, bãi bỏ, sửa đổi và "

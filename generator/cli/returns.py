@@ -42,6 +42,9 @@ def ingest(
                                        metavar="TỆP_HOẶC_THƯ_MỤC"),
     db: Path | None = _db_option(),
     year: int | None = typer.Option(None, "--year", help="Chỉ nhận biểu mẫu của năm này.", show_default=False),
+    agency: str | None = typer.Option(None, "--agency", help="Chỉ nhận biểu mẫu của đơn vị này (mã đơn vị, tên tệp "
+                                      "biểu mẫu hoặc tên đơn vị), như trang nộp báo cáo của đơn vị.",
+                                      show_default=False, metavar="ĐƠN_VỊ"),
     plan: Path | None = _plan_option(),
     registry: Path | None = _registry_option(),
     jobs: int | None = typer.Option(None, "--jobs", min=1, help="Số tiến trình đọc song song khi có nhiều tệp "
@@ -58,7 +61,7 @@ def ingest(
     arrived_on = arrival_day(_date(received, "--received"), today) if received is not None else None
     failed = 0
     events = receive(paths, db=db, year=year, plan_dir=plan, registry=registry, jobs=jobs, arrived_on=arrived_on,
-                     user=_os_user(), today=today, debug=_state["debug"])
+                     user=_os_user(), today=today, debug=_state["debug"], agency=agency)
     with contextlib.closing(events):  # stopped early (Ctrl+C, a closed pipe): the workers stop, the database closes
         for e in events:
             if e.kind in ("unusable", "failed"):

@@ -37,7 +37,8 @@ def agency_heading(plan: Plan, agency: Agency) -> Heading:
     return heading(agency, plan.registry.header_rules, plan.meta.parent_header, plan.meta.place)
 
 
-def form_context(plan: Plan, at: AgencyTasks, year: int) -> dict:
+def form_context(plan: Plan, at: AgencyTasks, year: int, link: str | None = None) -> dict:
+    """`link`: the agency's upload link (`pack --base-url`), said at the end of the closing paragraph."""
     m = plan.meta
     plan_ref = f"Kế hoạch số {m.number} ngày {short_date(m.date)}"
     receiver = receiver_name(plan, year)
@@ -79,6 +80,8 @@ def form_context(plan: Plan, at: AgencyTasks, year: int) -> dict:
             "signer": "THỦ TRƯỞNG CƠ QUAN",
             "signer_note": "(Ký, ghi rõ họ tên, đóng dấu)",
         }
+    if link:
+        letter["closing"] = f"{letter['closing'].removesuffix('./.')}. Gửi báo cáo qua đường dẫn: {link} ./."
     return {
         "year": year,
         "plan_number": m.number,

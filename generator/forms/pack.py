@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,7 +60,8 @@ _JOB: dict = {}
 def _render(index: int) -> bytes:
     plan, year, template, agencies = _JOB["plan"], _JOB["year"], _JOB["template"], _JOB["agencies"]
     at = agencies[index]
-    return template.render(form_context(plan, at, year), form_properties(plan, at, year))
+    link = _JOB["links"].get(at.agency.id)
+    return template.render(form_context(plan, at, year, link), form_properties(plan, at, year))
 
 
 def _render_to(staging: str, indices: range) -> list[str]:
@@ -204,13 +205,14 @@ def _appendix_child(plan: Plan, read: int, write: int, parent: int, mask) -> Non
 
 
 def _assemble(plan: Plan, year: int, template: FormTemplate, staging: Path | None, jobs: int,
-              on_form: Callable[[AgencyTasks], None] | None, appendix: AppendixJob | None = None) -> Pack:
+              on_form: Callable[[AgencyTasks], None] | None, appendix: AppendixJob | None = None,
+              links: Mapping[str, str] | None = None) -> Pack:
     check_year(plan, year)
     distribution = distribute(plan, year)
     pack = Pack(plan, year, distribution.agencies, warnings=distribution.warnings)
     count = len(pack.agencies)
     use_pool = staging is not None and jobs > 1 and count >= POOL_THRESHOLD
-    _JOB.update(plan=plan, year=year, template=template, agencies=pack.agencies)
+    _JOB.update(plan=plan, year=year, template=template, agencies=pack.agencies, links=links or {})
     # workers ignore Ctrl+C: the parent stops them and reports it in one sentence (no traceback per worker)
     pool = None
     if use_pool:
@@ -265,9 +267,10 @@ def _assemble(plan: Plan, year: int, template: FormTemplate, staging: Path | Non
 
 
 def build_pack(plan: Plan, year: int, template: FormTemplate,
-               on_form: Callable[[AgencyTasks], None] | None = None) -> Pack:
-    """The whole pack in memory (`pack.files`), for tests and small packs."""
-    return _assemble(plan, year, template, None, 1, on_form)
+               on_form: Callable[[AgencyTasks], None] | None = None, links: Mapping[str, str] | None = None) -> Pack:
+    """The whole pack in memory (`pack.files`), for tests and small packs. `links`: agency id -> its upload link,
+    said in its form's closing paragraph (`pack --base-url`)."""
+    return _assemble(plan, year, template, None, 1, on_form, links=links)
 
 
 def _owned(folder: Path) -> None:
@@ -281,10 +284,11 @@ def _owned(folder: Path) -> None:
 
 
 def write_pack(plan: Plan, year: int, template: FormTemplate, out_dir: Path, jobs: int | None = None,
-               on_form: Callable[[AgencyTasks], None] | None = None, appendix: AppendixJob | None = None) -> Pack:
+               on_form: Callable[[AgencyTasks], None] | None = None, appendix: AppendixJob | None = None,
+               links: Mapping[str, str] | None = None) -> Pack:
     """Render the pack into a staging folder beside `out_dir`, then swap it in (`fsutil.build_dir`): the old pack
     stays until the new one is complete, a failure or a kill leaves no trace, and a folder that is not a pack is
     never replaced. `appendix`: the appendix already being built for `plan` (`AppendixJob`), else it is built
-    here."""
+    here. `links`: as `build_pack`'s."""
     return build_dir(out_dir, lambda staging: _assemble(plan, year, template, staging, jobs or jobs_default(),
-                                                        on_form, appendix), owned=_owned)
+                                                        on_form, appendix, links), owned=_owned)

@@ -68,6 +68,12 @@ def not_a_file(mode: int) -> str | None:
     return f"không phải tệp thông thường mà là {kind}; kehoach không đọc nó, hãy chỉ ra tệp .docx đã nhận"
 
 
+def check_size(size: int) -> None:
+    """Refuse a file of `size` bytes when it is larger than MAX_FILE_BYTES (before it is read)."""
+    if size > MAX_FILE_BYTES:
+        raise Refused(f"tệp quá lớn ({size / MB:.1f} MB; giới hạn {_mb(MAX_FILE_BYTES)})")
+
+
 def load_file(path: str | Path) -> bytes:
     """The bytes of a returned file, refusing it before reading when it is larger than MAX_FILE_BYTES, or when it is
     not a regular file (a FIFO would block, a device never ends): opened without blocking and checked first."""
@@ -77,9 +83,7 @@ def load_file(path: str | Path) -> bytes:
         info = os.fstat(f.fileno())
         if reason := not_a_file(info.st_mode):
             raise Refused(reason)
-        size = info.st_size
-        if size > MAX_FILE_BYTES:
-            raise Refused(f"tệp quá lớn ({size / MB:.1f} MB; giới hạn {_mb(MAX_FILE_BYTES)})")
+        check_size(info.st_size)
         data = f.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         raise Refused(f"tệp quá lớn (trên {_mb(MAX_FILE_BYTES)})")
@@ -116,8 +120,7 @@ class Package:
 
     def __init__(self, data: bytes, budget: Budget):
         self.budget = budget
-        if len(data) > MAX_FILE_BYTES:
-            raise Refused(f"tệp quá lớn ({len(data) / MB:.1f} MB; giới hạn {_mb(MAX_FILE_BYTES)})")
+        check_size(len(data))
         try:
             self.zf = zipfile.ZipFile(io.BytesIO(data))
             infos = self.zf.infolist()

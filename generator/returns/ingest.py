@@ -15,7 +15,7 @@ from ..errors import FormRejected, StoreError
 from ..office.display import shown
 from ..plan.model import Plan
 from .model import FormReading, Submission
-from .package import load_file
+from .package import check_size, load_file
 from .read import FormContent, extract, interpret
 
 
@@ -53,6 +53,16 @@ def _failure(path: Path, e: Exception, debug: bool) -> Outcome:
 def _extract_one(path: Path, debug: bool = False) -> Outcome:
     try:
         data = load_file(path)
+    except Exception as e:  # noqa: BLE001 - sorted out by _failure
+        return _failure(path, e, debug)
+    return extract_data(path, data, debug)
+
+
+def extract_data(path: Path, data: bytes, debug: bool = False, size: int | None = None) -> Outcome:
+    """A file's bytes extracted (`path`: its name, for messages and for the macro check of its suffix; `size`: the
+    file's size when `data` was read only up to the limit)."""
+    try:
+        check_size(len(data) if size is None else size)
         return Outcome(path, data, extract(data, filename=path.name))
     except Exception as e:  # noqa: BLE001 - sorted out by _failure
         return _failure(path, e, debug)
@@ -101,13 +111,14 @@ class Extraction:
 
 def interpret_outcome(outcome: Outcome, plan: Plan, *, expected_year: int | None = None,
                       plan_for_year: Callable[[int], Plan] | None = None, debug: bool = False,
-                      plan_states: Callable[[int], Sequence[Plan]] | None = None) -> Outcome:
+                      plan_states: Callable[[int], Sequence[Plan]] | None = None,
+                      expected_agency: str | None = None) -> Outcome:
     """An extracted file read against the plan (see `interpret`); failures are passed on."""
     if outcome.content is None:
         return outcome
     try:
         reading = interpret(outcome.content, plan, expected_year=expected_year, plan_for_year=plan_for_year,
-                            plan_states=plan_states)
+                            plan_states=plan_states, expected_agency=expected_agency)
     except Exception as e:  # noqa: BLE001 - sorted out by _failure
         return _failure(outcome.path, e, debug)
     return Outcome(outcome.path, outcome.data, reading=reading)
@@ -239,19 +250,43 @@ class IngestEvent:
     counts: tuple[int, int, int] = (0, 0, 0)
 
 
+def stored(store, readable: list[Outcome], for_year: Callable[[int], Plan], *, arrived_on: str | None = None,
+           user: str = "") -> list[IngestEvent]:
+    """Store read files in one transaction (all or none; StoreError when the database refuses): an "added" or
+    "duplicate" event for each, in order."""
+    from .review import agency_name, file_name_warnings
+
+    results = store.add_many(
+        [(o.reading, o.data, shown(o.path.name),
+          file_name_warnings(for_year(o.reading.year), o.reading, shown(o.path.name)))
+         for o in readable], arrived_on=arrived_on, user=user)
+    events = []
+    for outcome, result in zip(readable, results):
+        s = result.submission
+        name = agency_name(for_year(s.year), s.year, s.agency)
+        if result.duplicate:
+            now_counted = store.counted(s.plan, s.year, s.agency)
+            events.append(IngestEvent("duplicate", outcome.path, submission=s, agency=name,
+                                      counted=now_counted is not None and now_counted.id == s.id))
+        else:
+            events.append(IngestEvent("added", outcome.path, submission=s, agency=name))
+    return events
+
+
 def ingest(paths: list[Path], *, db: Path | None = None, year: int | None = None, plan_dir: Path | None = None,
            registry: Path | None = None, jobs: int | None = None, arrived_on: str | None = None, user: str = "",
-           today: dt.date | None = None, debug: bool = False) -> Iterator[IngestEvent]:
+           today: dt.date | None = None, debug: bool = False, agency: str | None = None) -> Iterator[IngestEvent]:
     """Receive the returned forms at `paths` (files or folders) into the database: the stream of what happened.
 
-    Without `year`, only forms of the current reporting year (on `today`) are taken. One bad file never stops the
+    Without `year`, only forms of the current reporting year (on `today`) are taken. With `agency` (as
+    `review.resolve_agency` takes it), only forms of that agency. One bad file never stops the
     others; a database that cannot be used (busy, full disk, damaged) stops the run, the files already stored stay
     stored. Files are read in batches, each stored in one transaction (`arrived_on`, `user`: for the history) and
     reported only once stored. Close the stream (or run it to the end) to stop the workers and close the database.
     """
     from ..plan.loader import plan_history
     from ..workers import jobs_default
-    from .review import agency_name, file_name_warnings, year_problem
+    from .review import resolve_agency, year_problem
     from .store import open_store
 
     today = today or dt.date.today()
@@ -268,6 +303,7 @@ def ingest(paths: list[Path], *, db: Path | None = None, year: int | None = None
     # the workers start reading the files now, while this process loads the plan
     with Extraction(files, jobs=jobs or jobs_default(), debug=debug) as extraction:
         p, for_year = plan_history(plan_dir, registry)
+        expected_agency = resolve_agency(p, agency) if agency is not None else None
         failed = len(problems)
         for path, message in problems:
             yield IngestEvent("unusable", path, message)
@@ -278,7 +314,8 @@ def ingest(paths: list[Path], *, db: Path | None = None, year: int | None = None
             for extracted in extraction:
                 done += len(extracted)
                 batch = [checked(interpret_outcome(o, p, expected_year=year, plan_for_year=for_year, debug=debug,
-                                                   plan_states=for_year.states)) for o in extracted]
+                                                   plan_states=for_year.states, expected_agency=expected_agency))
+                         for o in extracted]
                 for outcome in batch:  # files that could not be read: reported whatever happens to the others
                     if outcome.error:
                         failed += 1
@@ -287,10 +324,7 @@ def ingest(paths: list[Path], *, db: Path | None = None, year: int | None = None
                 if not readable:
                     continue
                 try:  # one transaction per batch: stored all together, and reported only once stored
-                    results = store.add_many(
-                        [(o.reading, o.data, shown(o.path.name),
-                          file_name_warnings(for_year(o.reading.year), o.reading, shown(o.path.name)))
-                         for o in readable], arrived_on=arrived_on, user=user)
+                    events = stored(store, readable, for_year, arrived_on=arrived_on, user=user)
                 except StoreError as e:
                     failed += len(readable)
                     for o in readable:
@@ -302,17 +336,12 @@ def ingest(paths: list[Path], *, db: Path | None = None, year: int | None = None
                             yield IngestEvent("stopped", count=rest)
                         break
                     continue
-                for outcome, result in zip(readable, results):
-                    s = result.submission
-                    name = agency_name(for_year(s.year), s.year, s.agency)
-                    if result.duplicate:
+                for event in events:
+                    if event.kind == "duplicate":
                         duplicates += 1
-                        now_counted = store.counted(s.plan, s.year, s.agency)
-                        yield IngestEvent("duplicate", outcome.path, submission=s, agency=name,
-                                          counted=now_counted is not None and now_counted.id == s.id)
-                        continue
-                    added += 1
-                    yield IngestEvent("added", outcome.path, submission=s, agency=name)
+                    else:
+                        added += 1
+                    yield event
         finally:
             if store is not None:
                 store.close()

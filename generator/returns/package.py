@@ -47,6 +47,12 @@ class _Package(safezip.Package):
         return parse_xml(self.read(name), name)
 
 
+def check_size(size: int) -> None:
+    """Refuse a returned file of `size` bytes when it is larger than MAX_FILE_BYTES (an upload, before it is read)."""
+    with _rejected():
+        safezip.check_size(size)
+
+
 def load_file(path: str | Path) -> bytes:
     """The bytes of a returned file, refusing it before reading when it is larger than MAX_FILE_BYTES, or when it is
     not a regular file (a FIFO would block, a device never ends): opened without blocking and checked first."""

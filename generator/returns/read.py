@@ -103,6 +103,16 @@ def _identity(props: Mapping[str, str], plan: Plan, expected_year: int | None,
     return props.get("kehoach.agency", ""), year, props.get("kehoach.plan_version", "")
 
 
+def _name_in_form(plan: Plan, agency_id: str, year: int) -> str:
+    """An agency as a sentence names it: its name on the year's reporting date, or the id as the form wrote it."""
+    from .review import agency_name
+
+    reg = plan.registry
+    if agency_id in reg.agencies or agency_id in reg.groups:
+        return agency_name(plan, year, agency_id)
+    return f'đơn vị "{agency_id}"'
+
+
 def _check_agency(plan: Plan, agency_id: str, year: int) -> AgencyTasks:
     reg = plan.registry
     if agency_id not in reg.agencies and agency_id not in reg.groups:
@@ -167,11 +177,16 @@ def read_form(data: bytes, plan: Plan, *, filename: str | None = None, expected_
 
 def interpret(content: FormContent, plan: Plan, *, expected_year: int | None = None, today: dt.date | None = None,
               plan_for_year: Callable[[int], Plan] | None = None,
-              plan_states: Callable[[int], Sequence[Plan]] | None = None) -> FormReading:
-    """What the agency reported, from a file's content and the plan (see `read_form`)."""
+              plan_states: Callable[[int], Sequence[Plan]] | None = None,
+              expected_agency: str | None = None) -> FormReading:
+    """What the agency reported, from a file's content and the plan (see `read_form`). `expected_agency`: only a
+    form of this agency (its id) is accepted, as `expected_year` for the year."""
     agency_id, year, plan_version = _identity(content.props, plan, expected_year, today or dt.date.today())
     if plan_for_year is not None:
         plan = plan_for_year(year)
+    if expected_agency is not None and agency_id != expected_agency:
+        raise FormRejected(f"biểu mẫu là báo cáo của {_name_in_form(plan, agency_id, year)}, không phải của "
+                           f"{_name_in_form(plan, expected_agency, year)} đang nhận")
     at = _check_agency(plan, agency_id, year)
     if content.error:
         raise FormRejected(content.error)

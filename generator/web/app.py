@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..returns.roundlog import app_key
 from ..returns.store import Store
+from . import agency
 from . import auth, office
 from .failures import ErrorBoundary, error_response
 from .pages import make_templates
@@ -30,6 +31,7 @@ def create_app(settings: WebSettings) -> Starlette:
     routes = [
         *auth.ROUTES,
         *office.ROUTES,
+        *agency.ROUTES,
         Mount("/static", StaticFiles(directory=settings.template_dir / "static"), name="static"),
     ]
     middleware = [
