@@ -6,7 +6,7 @@ YEAR    ?= $(shell date +%Y)
 PYTHON  ?= python3
 LIBERATION := /usr/share/fonts/truetype/liberation2
 
-.PHONY: run serve test bench libreoffice clean
+.PHONY: run serve test bench libreoffice chromium clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,9 @@ run: $(STAMP)
 serve: $(STAMP)
 	$(VENV)/bin/kehoach serve
 
-## make test: the whole test suite (installs LibreOffice for the PDF checks when it is missing)
-test: $(STAMP) libreoffice
+## make test: the whole test suite (installs LibreOffice for the PDF checks and chromium for the browser tests when
+## they are missing)
+test: $(STAMP) libreoffice chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -q
 
@@ -42,6 +43,12 @@ libreoffice:
 	@/usr/bin/python3 -c "import uno" >/dev/null 2>&1 || { \
 	  echo "Cài python3-uno cho các bài kiểm tra gõ biểu mẫu bằng LibreOffice..."; \
 	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y python3-uno; }
+
+## Debian's chromium for the browser tests (tests/browser.py drives it through Playwright; no browser is downloaded)
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  echo "Cài chromium cho các bài kiểm tra trên trình duyệt..."; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 
 clean:
 	rm -rf output $(VENV)

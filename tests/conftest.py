@@ -10,7 +10,7 @@ import pytest
 from generator.plan.loader import load_plan
 from generator.paths import default_plan_dir
 
-pytest_plugins = ("webkit",)  # the web app's fixtures (tests/webkit.py)
+pytest_plugins = ("webkit", "browser")  # the web app's fixtures (tests/webkit.py), the live server and chromium (tests/browser.py)
 
 
 @pytest.fixture(scope="session")
