@@ -6,6 +6,8 @@ Measures, on this machine:
   3. ingesting 2,000 filled forms of that pack (`kehoach ingest`), whole CLI process;
   4. the appendix of a 2,000-task synthetic plan (`kehoach appendix`), whole CLI process;
   5. importing Kế hoạch 1627 (35 tasks) from its Word document (`kehoach import-plan`), whole CLI process;
+  6. the web app on that round (benchmarks/webbench.py): the status board of the 2,000 agencies served, and one form
+     sent through an agency's link visible on the board, server side, against the budgets of issue 16;
 and, in the same run, the same form content rendered by a naive docxtpl loop (template loaded for every form),
 with the ratio. No thresholds are asserted here: the figures go into README.md by hand.
 """
@@ -28,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from synth import make_plan  # noqa: E402
+from webbench import UPLOADS, web_figures  # noqa: E402
 
 KEHOACH = [sys.executable, "-m", "generator"]
 RUNS = int(os.environ.get("BENCH_RUNS", "3"))
@@ -146,8 +149,19 @@ def main() -> None:
                               before=lambda: shutil.rmtree(draft, ignore_errors=True))
         lines.append(row("import-plan of Kế hoạch 1627 (.docx, 35 tasks), CLI", wall, rss, None))
 
+        web_db = work / "web.sqlite3"
+        waiting = sorted(filled.glob("*.docx"))[-UPLOADS:]  # sent through their links by web_figures
+        ingested = work / "filled-web"
+        shutil.copytree(filled, ingested)
+        for path in waiting:
+            (ingested / path.name).unlink()
+        measure([*KEHOACH, "ingest", "--year", "2025", str(ingested), "--plan", str(synth), "--db", str(web_db)], work)
+        web = web_figures(web_db, synth, 2025, {p.stem: p.read_bytes() for p in waiting})
+
         lines += ["", f"pack throughput / naive docxtpl loop: {pack_rate / naive:.1f}x "
-                      f"({pack_rate:.0f} vs {naive:.0f} forms/s)", f"ingest: {ingest_rate:.0f} forms/s"]
+                      f"({pack_rate:.0f} vs {naive:.0f} forms/s)", f"ingest: {ingest_rate:.0f} forms/s", "",
+                  "| web app (server side, in process)                             |   median    | issue 16 |",
+                  "|--------------------------------------------------------------|------------:|----------|", *web]
         print("\n".join(lines))
     finally:
         shutil.rmtree(work, ignore_errors=True)
