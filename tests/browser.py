@@ -151,7 +151,9 @@ def watch(page) -> list[str]:
     """Every console error, uncaught page error and CSP violation of `page` from now on."""
     problems: list[str] = []
     page.add_init_script(CSP_LISTENER)
-    page.on("console", lambda msg: msg.type == "error" and problems.append(f"console: {msg.text}"))
+    page.on("console", lambda msg: msg.type == "error" and problems.append(
+        f"console: {msg.text} ({msg.location.get('url', '')})"))
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.request.method} {r.url}"))
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
     return problems
 
