@@ -26,7 +26,8 @@ Test hook (documented; read only here): the environment variable KEHOACH_FAULT, 
   kill:after-swap          SIGKILL right after the swap, before the previous folder is removed
   kill:mid-swap            use the two-rename fallback and SIGKILL between its two renames
   kill:before-replace      SIGKILL once a file's temporary copy is complete, before it replaces the file
-  kill:in-transaction:N    SIGKILL inside the N-th database transaction (`store`), before it commits
+  kill:in-transaction:N    SIGKILL inside the N-th database transaction (`store`: a version stored, a review set),
+                           before it commits
   no-exchange              do not use RENAME_EXCHANGE (test the fallback)
 It exists so the tests can prove the guarantees above; nothing else reads it.
 """

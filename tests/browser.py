@@ -1,10 +1,12 @@
 """Fixtures of the end-to-end tests: the real `kehoach serve` (a uvicorn subprocess on a free port) and Debian's
 chromium driven by Playwright (registered for every test by conftest's `pytest_plugins`).
 
-- `start_server(folder, plan=None)`: a context manager running `python -m generator serve --port <free> --db <folder>/
+- `start_server(folder, plan=None, env=None)`: a context manager running `python -m generator serve --port <free> --db <folder>/
   bao-cao.sqlite3 --plan <plan>` in `folder`, after creating the office account with `kehoach user add
   --password-stdin`; it waits until the app answers and yields a `LiveServer`; on exit it stops the server with SIGINT
   (Ctrl+C) and asserts exit 130 (unless the test killed it). `live_server`: the same as a fixture.
+- `office_client(server)`: an httpx client logged in as the office user (a browser without JavaScript would do the
+  same: the login page's hidden CSRF field, then the form).
 - `LiveServer.kehoach(*args)`: a command run on the same database (`--db` appended), e.g. `links --year 2024`.
 - `chromium`: a Playwright Browser on /usr/bin/chromium (module-wide; no browser is ever downloaded).
 - `watch(page)`: the console errors, page errors and Content-Security-Policy violations of a page, as a list that
@@ -82,7 +84,7 @@ def add_office_user(folder: Path, db: Path, name: str = OFFICE_USER, password: s
 
 
 @contextlib.contextmanager
-def start_server(folder: Path, plan: Path | None = None, user: bool = True):
+def start_server(folder: Path, plan: Path | None = None, user: bool = True, env: dict[str, str] | None = None):
     folder.mkdir(parents=True, exist_ok=True)
     db = folder / "bao-cao.sqlite3"
     plan = plan or default_plan_dir()
@@ -91,7 +93,8 @@ def start_server(folder: Path, plan: Path | None = None, user: bool = True):
     port = free_port()
     with open(folder / "serve.out", "wb") as out, open(folder / "serve.err", "wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "generator", "serve", "--port", str(port), "--db", str(db),
-                                 "--plan", str(plan)], cwd=folder, stdout=out, stderr=err)
+                                 "--plan", str(plan)], cwd=folder, stdout=out, stderr=err,
+                                env={**os.environ, **(env or {})})
     server = LiveServer(url=f"http://127.0.0.1:{port}", folder=folder, db=db, plan=plan, proc=proc)
     try:
         deadline = time.monotonic() + SERVER_START_SECONDS
@@ -249,3 +252,18 @@ def upload_through_link(link: str, name: str, data: bytes, client=None):
 
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def office_client(server: LiveServer):
+    """An httpx.Client logged in on `server` as OFFICE_USER (the caller closes it)."""
+    import re
+
+    import httpx
+
+    client = httpx.Client(base_url=server.url, timeout=60)
+    page = client.get("/dang-nhap")
+    token = re.search(r'<input type="hidden" name="csrftoken" value="([^"]+)">', page.text)
+    assert token, page.text
+    r = client.post("/dang-nhap", data={"name": OFFICE_USER, "password": OFFICE_PASSWORD, "csrftoken": token.group(1)})
+    assert r.status_code == 303, r.text
+    return client

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from browser import DOCX, LiveServer, filled, issue_links, start_server, upload_form, upload_through_link
+from browser import DOCX, LiveServer, filled, issue_links, office_client, start_server, upload_form, upload_through_link
 
 pytestmark = pytest.mark.server
 
@@ -105,3 +105,92 @@ def test_upload_cut_off_halfway_stores_nothing(tmp_path, forms_2024):
         assert r.status_code in (200, 303), r.text
         assert versions(server) == {agency: [1]}
         check_db(server)
+
+
+def review_url(agency: str, version: int = 1) -> str:
+    return f"/ke-hoach/{PLAN_ID}/{YEAR}/don-vi/{agency}/phien-ban/{version}/duyet"
+
+
+def review(client: httpx.Client, agency: str, state: str, note: str) -> httpx.Response:
+    return client.post(review_url(agency), data={"state": state, "note": note,
+                                                 "csrftoken": client.cookies["csrftoken"]})
+
+
+def stored_review(server: LiveServer, agency: str) -> tuple[str, str, list[tuple[str, str]]]:
+    """The version's review state and note, and its history's (action, state) lines."""
+    with sqlite3.connect(f"file:{server.db}?mode=ro", uri=True) as c:
+        sid, state, note = c.execute("SELECT id, review_state, review_note FROM submissions WHERE plan = ? AND year = ? "
+                                     "AND agency = ? AND version = 1", (PLAN_ID, YEAR, agency)).fetchone()
+        history = c.execute("SELECT action, state FROM history WHERE submission_id = ? ORDER BY id", (sid,)).fetchall()
+    return state, note, history
+
+
+def ingested(server: LiveServer, agency: str, data: bytes) -> None:
+    path = server.folder / f"{agency}.docx"
+    path.write_bytes(data)
+    r = server.kehoach("ingest", str(path), "--year", str(YEAR), "--plan", str(server.plan))
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_server_killed_inside_a_review_leaves_no_half_of_it(tmp_path, forms_2024):
+    """KEHOACH_FAULT=kill:in-transaction:1: the server SIGKILLs itself inside the review's transaction, before it
+    commits. The database is as check-db accepts, the version is still "đã nhận" with no trace of the review, and a
+    server started again on it takes the same review."""
+    agency = "so-cong-thuong"
+    folder = tmp_path / "serve"
+    with start_server(folder, env={"KEHOACH_FAULT": "kill:in-transaction:1"}) as server:
+        ingested(server, agency, filled(forms_2024[agency]))
+        with office_client(server) as client:
+            with pytest.raises(httpx.TransportError):  # the connection dies with the server
+                review(client, agency, "can-bo-sung", "Bổ sung số liệu quý IV")
+        server.proc.wait(timeout=30)
+        assert server.proc.returncode == -9, server.console()
+        server.killed = True
+        check_db(server)
+        assert stored_review(server, agency) == ("da-nhan", "", [("ingest", "da-nhan")])
+    with start_server(folder, user=False) as again:
+        check_db(again)
+        with office_client(again) as client:
+            r = review(client, agency, "can-bo-sung", "Bổ sung số liệu quý IV")
+            assert r.status_code in (200, 303), r.text
+        assert stored_review(again, agency) == ("can-bo-sung", "Bổ sung số liệu quý IV",
+                                                [("ingest", "da-nhan"), ("review", "can-bo-sung")])
+        check_db(again)
+
+
+def test_server_killed_from_outside_while_reviews_are_posted(tmp_path, forms_2024):
+    """SIGKILL at a moment nobody chose, while a clerk's reviews follow one another: check-db accepts the database,
+    and the version's state is the one of the last review its history records (each review whole or absent)."""
+    agency = "so-cong-thuong"
+    with start_server(tmp_path / "serve") as server:
+        ingested(server, agency, filled(forms_2024[agency]))
+        sent = []
+        stop = threading.Event()
+
+        def clerk():
+            with office_client(server) as client:
+                for i in range(10_000):
+                    if stop.is_set():
+                        return
+                    state, note = ("can-bo-sung", f"Bổ sung lần {i}") if i % 2 == 0 else ("da-duyet", "")
+                    try:
+                        r = review(client, agency, state, note)
+                    except httpx.TransportError:
+                        return
+                    assert r.status_code in (200, 303), r.text
+                    sent.append(i)
+
+        worker = threading.Thread(target=clerk)
+        worker.start()
+        deadline = time.monotonic() + 30
+        while len(sent) < 5 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.137)
+        server.kill()
+        stop.set()
+        worker.join(timeout=60)
+        assert len(sent) >= 5, server.console()
+        check_db(server)
+        state, note, history = stored_review(server, agency)
+        assert history[-1] == ("review", state)
+        assert len(history) - 1 in (len(sent), len(sent) + 1)  # every answered review is stored, maybe one more

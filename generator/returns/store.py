@@ -202,6 +202,7 @@ class Store:
             c.execute("UPDATE submissions SET review_state = ?, review_note = ? WHERE id = ?",
                       (state, note, submission_id))
             self._record(submission_id, at or utc_now(), user, "review", state, previous, note)
+            fault("in-transaction")  # test hook: a server killed in the middle of a review leaves no half of it
             c.execute("COMMIT")
         except BaseException:
             if c.in_transaction:
