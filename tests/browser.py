@@ -254,16 +254,18 @@ def upload_through_link(link: str, name: str, data: bytes, client=None):
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
+@contextlib.contextmanager
 def office_client(server: LiveServer):
-    """An httpx.Client logged in on `server` as OFFICE_USER (the caller closes it)."""
+    """An httpx.Client logged in on `server` as OFFICE_USER."""
     import re
 
     import httpx
 
-    client = httpx.Client(base_url=server.url, timeout=60)
-    page = client.get("/dang-nhap")
-    token = re.search(r'<input type="hidden" name="csrftoken" value="([^"]+)">', page.text)
-    assert token, page.text
-    r = client.post("/dang-nhap", data={"name": OFFICE_USER, "password": OFFICE_PASSWORD, "csrftoken": token.group(1)})
-    assert r.status_code == 303, r.text
-    return client
+    with httpx.Client(base_url=server.url, timeout=60) as client:
+        page = client.get("/dang-nhap")
+        token = re.search(r'<input type="hidden" name="csrftoken" value="([^"]+)">', page.text)
+        assert token, page.text
+        r = client.post("/dang-nhap", data={"name": OFFICE_USER, "password": OFFICE_PASSWORD,
+                                            "csrftoken": token.group(1)})
+        assert r.status_code == 303, r.text
+        yield client

@@ -84,3 +84,34 @@ def urlpath(url: str) -> str:
     from urllib.parse import urlsplit
 
     return urlsplit(url).path
+
+
+@pytest.fixture(scope="module")
+def sent_forms(forms_2024, tmp_path_factory):
+    """Two filled 2024 forms on disk, as the clerk and the agency pick them in the file dialog."""
+    from browser import filled
+
+    folder = tmp_path_factory.mktemp("forms")
+    out = {}
+    for agency, text in (("so-cong-thuong", "Sở Công Thương: đã tổ chức 03 lớp tập huấn về kinh tế tập thể."),
+                         ("so-tai-chinh", "Sở Tài chính: đã bố trí kinh phí hỗ trợ 12 hợp tác xã.")):
+        out[agency] = folder / f"{agency}.docx"
+        out[agency].write_bytes(filled(forms_2024[agency], text))
+    return out
+
+
+def test_an_agency_sends_its_form_through_its_link(server, page, sent_forms):
+    from browser import issue_links
+
+    link = issue_links(server, YEAR)["so-cong-thuong"]
+    page.goto(link)
+    assert page.get_by_role("heading", name=f"Nộp báo cáo năm {YEAR}").is_visible()
+    assert "Sở Công Thương" in page.inner_text("main")
+    assert "Chưa gửi báo cáo" in page.inner_text("main")
+    shot(page, "trang-lien-ket-don-vi")
+    page.get_by_label("Tệp biểu mẫu (.docx)").set_input_files(sent_forms["so-cong-thuong"])
+    page.get_by_role("button", name="Gửi báo cáo").click()
+    page.wait_for_load_state()
+    assert "Đã nhận phiên bản 1" in page.inner_text("main")
+    shot(page, "ket-qua-nop-qua-lien-ket")
+    assert page.problems == []
