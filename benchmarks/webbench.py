@@ -42,21 +42,25 @@ def _upload_form(html: str) -> tuple[str | None, str, dict[str, str]]:
 
 
 def _pending(board_json: dict, agency: str) -> bool:
-    """Whether the status board (its JSON) still shows `agency` as not sent."""
-    rows = board_json.get("agencies") or board_json.get("rows") or []
-    for row in rows:
-        if row.get("agency") == agency or row.get("id") == agency:
-            return row.get("state") in (None, "missing", "chua-nop") or not row.get("version")
+    """Whether the status board (its JSON: a row per agency, `version` the counted one) shows `agency` as not sent."""
+    for row in board_json["rows"]:
+        if row["agency"] == agency:
+            return row["version"] is None
     raise AssertionError(f"{agency} is not on the status board")
 
 
 def web_figures(db: Path, plan_dir: Path, year: int, waiting: dict[str, bytes]) -> list[str]:
     """Rows of the figures table; `db` holds the round with every agency but those of `waiting` (agency -> filled
     form) ingested."""
+    import importlib.util
+
+    missing = [m for m in ("generator.web.round", "generator.web.agency") if importlib.util.find_spec(m) is None]
+    if missing:  # the pages of issue 16 are merged one branch at a time
+        return [f"| web app: not measured, {', '.join(missing)} not in this checkout yet | - | - |"]
     from starlette.testclient import TestClient
 
     from generator.plan.loader import load_folder
-    from generator.returns.accounts import add_user
+    from generator.returns.accounts import add_user, user_exists
     from generator.returns.links import issue
     from generator.returns.store import Store
     from generator.web.app import create_app
@@ -64,7 +68,8 @@ def web_figures(db: Path, plan_dir: Path, year: int, waiting: dict[str, bytes]) 
 
     plan = load_folder(plan_dir)
     with Store(db) as store:
-        add_user(store, USER, PASSWORD, by="bench")
+        if not user_exists(store, USER):
+            add_user(store, USER, PASSWORD, by="bench")
         tokens = {agency: issue(store, plan.id, year, agency, by="bench") for agency in waiting}
     app = create_app(WebSettings(db=db, plan_dir=plan_dir))
     board = f"/ke-hoach/{plan.id}/{year}"
@@ -74,6 +79,7 @@ def web_figures(db: Path, plan_dir: Path, year: int, waiting: dict[str, bytes]) 
         r = office.post("/dang-nhap", data={"name": USER, "password": PASSWORD, **_hidden(page.text)})
         assert r.status_code == 303, r.text
         assert office.get(board).status_code == 200  # warm: templates compiled, plan caches filled
+        agencies_count = len(office.get(f"{board}?format=json").json()["rows"])
         times = []
         for _ in range(BOARD_RUNS):
             start = time.perf_counter()
@@ -81,7 +87,7 @@ def web_figures(db: Path, plan_dir: Path, year: int, waiting: dict[str, bytes]) 
             times.append(time.perf_counter() - start)
             assert r.status_code == 200, r.text[:500]
         board_ms = statistics.median(times) * 1000
-        lines.append(_row(f"status board, {len(plan.agencies)} agencies (GET, median of {BOARD_RUNS})", board_ms,
+        lines.append(_row(f"status board, {agencies_count:,} agencies (GET, median of {BOARD_RUNS})", board_ms,
                           BOARD_BUDGET_MS))
         before = office.get(f"{board}?format=json").json()
         assert all(_pending(before, agency) for agency in waiting), "the waiting agencies must start as not sent"

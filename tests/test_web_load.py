@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from browser import DOCX, LiveServer, filled, issue_links, office_client, start_server, upload_form, upload_through_link
+from browser import (DOCX, LiveServer, filled, issue_links, needs, office_client, start_server, upload_form,
+                     upload_through_link)
 
 pytestmark = pytest.mark.server
 
@@ -41,6 +42,7 @@ def check_db(server: LiveServer) -> str:
     return r.stdout
 
 
+@needs("agency")
 def test_twenty_agencies_upload_at_once(tmp_path, forms_2024):
     agencies = sorted(forms_2024)[:CONCURRENT]
     assert len(agencies) == CONCURRENT
@@ -91,6 +93,7 @@ def half_upload(server: LiveServer, link: str, data: bytes) -> None:
     # the socket is closed here, mid-body
 
 
+@needs("agency")
 def test_upload_cut_off_halfway_stores_nothing(tmp_path, forms_2024):
     agency = "so-cong-thuong"
     data = filled(forms_2024[agency])
@@ -132,6 +135,7 @@ def ingested(server: LiveServer, agency: str, data: bytes) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+@needs("office")
 def test_server_killed_inside_a_review_leaves_no_half_of_it(tmp_path, forms_2024):
     """KEHOACH_FAULT=kill:in-transaction:1: the server SIGKILLs itself inside the review's transaction, before it
     commits. The database is as check-db accepts, the version is still "đã nhận" with no trace of the review, and a
@@ -158,6 +162,7 @@ def test_server_killed_inside_a_review_leaves_no_half_of_it(tmp_path, forms_2024
         check_db(again)
 
 
+@needs("office")
 def test_server_killed_from_outside_while_reviews_are_posted(tmp_path, forms_2024):
     """SIGKILL at a moment nobody chose, while a clerk's reviews follow one another: check-db accepts the database,
     and the version's state is the one of the last review its history records (each review whole or absent)."""
@@ -191,6 +196,6 @@ def test_server_killed_from_outside_while_reviews_are_posted(tmp_path, forms_202
         worker.join(timeout=60)
         assert len(sent) >= 5, server.console()
         check_db(server)
-        state, note, history = stored_review(server, agency)
+        state, _, history = stored_review(server, agency)
         assert history[-1] == ("review", state)
         assert len(history) - 1 in (len(sent), len(sent) + 1)  # every answered review is stored, maybe one more
