@@ -142,14 +142,14 @@ def _friendly(fn):
 
 def _date(text: str | None, option: str) -> dt.date:
     """A date typed as 30/6/2025 or 2025-06-30; today when not given."""
+    from ..office.vnformat import not_a_date, parse_date
+
     if text is None:
         return dt.date.today()
-    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
-        try:
-            return dt.datetime.strptime(text.strip(), fmt).date()
-        except ValueError:
-            pass
-    raise KehoachError(f'{option} "{text}" không phải là ngày; hãy ghi dạng ngày/tháng/năm, ví dụ 30/6/2025')
+    day = parse_date(text)
+    if day is None:
+        raise KehoachError(not_a_date(option, text))
+    return day
 
 
 @app.callback()

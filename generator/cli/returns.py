@@ -53,8 +53,8 @@ def ingest(
                                         "thư điện tử); dùng để tính nộp đúng hạn hay muộn (mặc định: hôm nay).",
                                         show_default=False),
 ):
-    from ..returns.status import local_time
     from ..returns.ingest import ingest as receive
+    from ..returns.ingest_lines import ERROR, NOTE, ingest_line
     from ..returns.review import arrival_day
 
     today = dt.date.today()
@@ -64,28 +64,17 @@ def ingest(
                      user=_os_user(), today=today, debug=_state["debug"], agency=agency)
     with contextlib.closing(events):  # stopped early (Ctrl+C, a closed pipe): the workers stop, the database closes
         for e in events:
-            if e.kind in ("unusable", "failed"):
-                err.print(f"Lỗi: {shown(e.path)}: {e.message}", markup=False)
-            elif e.kind == "skipped":
-                err.print(f"Chú ý: {shown(e.path)}: {e.message}", markup=False)
-            elif e.kind == "stopped":
-                err.print(f"Lỗi: dừng nhận, {e.count} tệp còn lại chưa được nhận; các tệp đã nhận vẫn được lưu, hãy "
-                          "chạy lại lệnh sau khi khắc phục", markup=False)
-            elif e.kind == "duplicate":
-                s = e.submission
-                hint = "" if e.counted else (f"; bản này không phải phiên bản được tính, xem: kehoach show {s.agency} "
-                                             f"--year {s.year}")
-                out.print(f"Bỏ qua (đã có): {shown(e.path)} — {e.agency}, năm {s.year}, phiên bản {s.version} "
-                          f"(nhận lúc {local_time(s.received_at):%H:%M ngày %d/%m/%Y}){hint}", markup=False)
+            line = ingest_line(e)
+            if line.level in (ERROR, NOTE):
+                err.print(line.text, markup=False)
+            elif line.details:
+                out.file.write("\n".join([line.text, *(f"    {d}" for d in line.details)]) + "\n")
             elif e.kind == "added":
-                s = e.submission
-                lines = [f"Đã nhận: {shown(e.path)} — {e.agency}, năm {s.year}, phiên bản {s.version}"]
-                lines += [f"    Cảnh báo: {shown(w)}" for w in s.all_warnings]
-                out.file.write("\n".join(lines) + "\n")  # plain lines: thousands of files, no markup needed
-            elif e.kind == "done":
-                added, duplicates, failed = e.counts
-                total = f"Đã nhận {added} tệp mới, {duplicates} tệp đã có, {failed} lỗi"
-                out.print(total + (f"; cơ sở dữ liệu: {shown(e.path)}" if e.path is not None else "."), markup=False)
+                out.file.write(line.text + "\n")  # plain lines: thousands of files, no markup needed
+            else:
+                out.print(line.text, markup=False)
+            if e.kind == "done":
+                failed = e.counts[2]
     if failed:
         raise typer.Exit(1)
 
@@ -155,16 +144,11 @@ def summary(
                                         help="Thư mục ghi (mặc định: output/<mã kế hoạch>/<năm>/tong-hop)."),
     registry: Path | None = _registry_option(),
 ):
-    from ..returns.status import late_agencies
-    from ..returns.store import open_store
-    from ..returns.summary import write_summary
+    from ..returns.summary import write_year_summary
 
     p = plan_of_year(plan, year, registry)
-    with open_store(db, create=False) as store:
-        latest = store.latest(p.id, year)
-        late = late_agencies(store, p, year)
     target = out_dir or Path("output") / p.id / str(year) / "tong-hop"
-    written = write_summary(p, year, latest, target, late=late)  # built in memory first: nothing written on error
+    written = write_year_summary(p, year, db, target)  # built in memory first: nothing written on error
     files, expected, reported = written.files, written.expected, written.reported
     if not reported:
         err.print(f"Chú ý: chưa có đơn vị nào gửi báo cáo năm {year}.", markup=False)

@@ -15,12 +15,13 @@ import hashlib
 import json
 import os
 import signal
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import KehoachError
+from ..errors import KehoachError, NotFound
 from ..fsutil import build_dir, visible_entries, write_file
 from ..plan.assignments import AgencyTasks, distribute
 from ..plan.loader import check_year
@@ -55,13 +56,28 @@ def form_file(at: AgencyTasks) -> str:
 # The pool's workers are forked with the job in these globals, so the plan and the compiled template are never
 # pickled; each task is just a range of form indices.
 _JOB: dict = {}
+_JOB_LOCK = threading.Lock()  # one pack at a time per process (the web app serves requests from threads)
+
+
+def form_bytes(plan: Plan, at: AgencyTasks, year: int, template: FormTemplate, link: str | None = None) -> bytes:
+    """One agency's form of the year's pack, as the pack holds it (`link`: its upload link, `pack --base-url`)."""
+    return template.render(form_context(plan, at, year, link), form_properties(plan, at, year))
 
 
 def _render(index: int) -> bytes:
-    plan, year, template, agencies = _JOB["plan"], _JOB["year"], _JOB["template"], _JOB["agencies"]
-    at = agencies[index]
-    link = _JOB["links"].get(at.agency.id)
-    return template.render(form_context(plan, at, year, link), form_properties(plan, at, year))
+    link = _JOB["links"].get(_JOB["agencies"][index].agency.id)
+    return form_bytes(_JOB["plan"], _JOB["agencies"][index], _JOB["year"], _JOB["template"], link)
+
+
+def build_form(plan: Plan, year: int, template: FormTemplate, agency: str) -> bytes:
+    """The form of `agency` alone, the same bytes as its file in the year's pack (without links); NotFound when the
+    agency does not report that year."""
+    check_year(plan, year)
+    for at in distribute(plan, year).agencies:
+        if at.agency.id == agency:
+            return form_bytes(plan, at, year, template)
+    raise NotFound(f'không có biểu mẫu "{agency}.docx" trong bộ biểu mẫu năm {year} của Kế hoạch {plan.meta.number}: '
+                   "đơn vị này không báo cáo năm đó (hoặc mã đơn vị không đúng)")
 
 
 def _render_to(staging: str, indices: range) -> list[str]:
@@ -207,6 +223,13 @@ def _appendix_child(plan: Plan, read: int, write: int, parent: int, mask) -> Non
 def _assemble(plan: Plan, year: int, template: FormTemplate, staging: Path | None, jobs: int,
               on_form: Callable[[AgencyTasks], None] | None, appendix: AppendixJob | None = None,
               links: Mapping[str, str] | None = None) -> Pack:
+    with _JOB_LOCK:  # the forms are rendered from the module's _JOB
+        return _assemble_alone(plan, year, template, staging, jobs, on_form, appendix, links)
+
+
+def _assemble_alone(plan: Plan, year: int, template: FormTemplate, staging: Path | None, jobs: int,
+                    on_form: Callable[[AgencyTasks], None] | None, appendix: AppendixJob | None,
+                    links: Mapping[str, str] | None) -> Pack:
     check_year(plan, year)
     distribution = distribute(plan, year)
     pack = Pack(plan, year, distribution.agencies, warnings=distribution.warnings)

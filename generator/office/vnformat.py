@@ -18,6 +18,24 @@ def short_date(d: dt.date) -> str:
     return format_date(d, "dd/MM/y", locale="vi")
 
 
+DATE_FORMATS = ("%d/%m/%Y", "%Y-%m-%d")  # how a clerk types a date (30/6/2025), and how a browser's date field sends it
+
+
+def parse_date(text: str) -> dt.date | None:
+    """A date typed as 30/6/2025 or 2025-06-30, or None when `text` is not one (`not_a_date` says so)."""
+    for fmt in DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            pass
+    return None
+
+
+def not_a_date(label: str, text: str) -> str:
+    """The sentence refusing `text`, typed for `label` (an option, a field of a page), as a date."""
+    return f'{label} "{text}" không phải là ngày; hãy ghi dạng ngày/tháng/năm, ví dụ 30/6/2025'
+
+
 def blank_date_line(place: str, year: int) -> str:
     """The place-and-date line of a form: day and month left blank for the agency."""
     return f"{place}, ngày      tháng      năm {year}"

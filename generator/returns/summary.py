@@ -61,3 +61,15 @@ def write_summary(plan: Plan, year: int, submissions: Mapping[str, Submission], 
     build_dir(target, write, owned=owned)
     expected = {at.agency.id for at in assignments(plan, year)}
     return Written(files, expected, len(expected & set(submissions)))
+
+
+def write_year_summary(plan: Plan, year: int, db: Path | None, target: Path) -> Written:
+    """The use case of `kehoach summary`: the summary of `year` from the database (the versions that count, the late
+    agencies as `status` says), written into the folder `target` (`write_summary`)."""
+    from .status import late_agencies
+    from .store import open_store
+
+    with open_store(db, create=False) as store:
+        latest = store.latest(plan.id, year)
+        late = late_agencies(store, plan, year)
+    return write_summary(plan, year, latest, target, late=late)

@@ -17,6 +17,7 @@ from ..returns.roundlog import app_key
 from ..returns.store import Store
 from . import agency
 from . import auth, office
+from .documents import ROUTES as DOCUMENT_ROUTES  # upload, documents, reminders
 from .failures import ErrorBoundary, error_response
 from .pages import make_templates
 from .security import FormCSRF, RequestBody, SecurityHeaders
@@ -32,6 +33,7 @@ def create_app(settings: WebSettings) -> Starlette:
         *auth.ROUTES,
         *office.ROUTES,
         *agency.ROUTES,
+        *DOCUMENT_ROUTES,
         Mount("/static", StaticFiles(directory=settings.template_dir / "static"), name="static"),
     ]
     middleware = [
