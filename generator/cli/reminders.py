@@ -30,7 +30,7 @@ def reminders(
                                   "hạn báo cáo của năm, hoặc 7 ngày sau ngày công văn nếu đã quá hạn).",
                                   show_default=False),
 ):
-    from ..returns.reminders import reminder_lines, write_reminders
+    from ..returns.reminders import nobody_to_remind, reminder_lines, write_reminders
     from ..returns.store import db_path
 
     p = plan_of_year(plan, year, registry)
@@ -44,8 +44,7 @@ def reminders(
         err.print(f"Chú ý: phiếu tổng hợp của chính {r.sender.name} {r.own.reason_text}"
                   + (f": {shown(r.own.note)}" if r.own.note else "") + " (không ghi vào công văn).", markup=False)
     if written is None:
-        out.print(f"Không có đơn vị nào cần đôn đốc: mọi đơn vị phải báo cáo năm {year} đã gửi báo cáo và không có "
-                  "báo cáo nào cần bổ sung; không ghi công văn.", markup=False)
+        out.print(nobody_to_remind(year), markup=False)
         return
     out.print(f"Đã ghi công văn đôn đốc ngày {when:%d/%m/%Y} gửi {len(r.addressees)} đơn vị ({len(r.missing)} chưa gửi, "
               f"{len(r.corrections)} cần bổ sung; hạn gửi: {long_date(r.by)}): {written}", markup=False)

@@ -128,6 +128,12 @@ def reminder_lines(reminders: Sequence[Reminder], links: Mapping[str, str] | Non
     return lines
 
 
+def nobody_to_remind(year: int) -> str:
+    """What is said when no agency is to be reminded (and no letter is written)."""
+    return (f"Không có đơn vị nào cần đôn đốc: mọi đơn vị phải báo cáo năm {year} đã gửi báo cáo và không có báo cáo "
+            "nào cần bổ sung; không ghi công văn.")
+
+
 def default_letter_path(plan: Plan, year: int, when: dt.date) -> Path:
     """Where `kehoach reminders` writes the letter without --out (beside the year's pack, not inside it: the pack
     folder is replaced whole)."""

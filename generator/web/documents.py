@@ -8,16 +8,12 @@ This module also gathers the routes of the office's upload page (`upload`) and r
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from .. import paths
@@ -27,25 +23,11 @@ from ..returns.roundlog import log_event
 from ..returns.store import Store
 from . import reminders_page, upload
 from .auth import require_user
+from .downloads import DOCX, XLSX, ZIP, Built, discard, private_folder, sent
 from .pages import render
 from .rounds import Round, round_of
 
-DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-ZIP = "application/zip"
 FORM_TEMPLATE = "bao-cao-don-vi.docx"  # `kehoach pack` without --template
-
-
-@dataclass(frozen=True)
-class Built:
-    path: Path  # inside the private temporary folder
-    media_type: str
-    filename: str  # what the browser saves it as (an ASCII slug)
-
-
-def private_folder() -> Path:
-    """A new temporary folder only this process's user can read (mkdtemp: mode 0700)."""
-    return Path(tempfile.mkdtemp(prefix="kehoach-web-"))
 
 
 def _template():
@@ -128,22 +110,16 @@ def _build_and_log(request: Request, user: str, action: str, detail: str, agency
         with Store(r.settings.db) as store:
             log_event(store, action, user, plan=r.plan.id, year=r.year, agency=agency, detail=detail)
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        discard(folder)
         raise
     return built, folder
-
-
-def _sent(built: Built, folder: Path) -> FileResponse:
-    """The file, streamed; the folder removed once it is sent (or the client went away)."""
-    return FileResponse(built.path, media_type=built.media_type, filename=built.filename,
-                        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True))
 
 
 def _download(action: str, detail: str, build: Callable[[Round, Path], Built]):
     async def endpoint(request: Request):
         user = require_user(request)
         built, folder = await run_in_threadpool(_build_and_log, request, user, action, detail, None, build)
-        return _sent(built, folder)
+        return sent(built, folder)
 
     return endpoint
 
@@ -154,7 +130,7 @@ async def one_form(request: Request):
     built, folder = await run_in_threadpool(
         _build_and_log, request, user, "generate-pack", f"bieu-mau/{agency}.docx", agency,
         lambda r, f: build_one_form(r, f, agency))
-    return _sent(built, folder)
+    return sent(built, folder)
 
 
 def _documents(request: Request) -> dict:
