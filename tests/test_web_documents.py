@@ -142,3 +142,39 @@ def test_nothing_is_built_from_a_path_in_the_request(office_client, isolated):
     for path in ("bieu-mau/..%2F..%2F..%2Fetc%2Fpasswd.docx", "bieu-mau/%2Fetc%2Fpasswd.docx"):
         assert office_client.get(f"{DOCS}/{path}").status_code == 404
     assert not (Path(isolated[0]) / "output").exists()
+
+
+def test_an_amended_plan_gives_each_year_the_documents_of_the_plan_in_force_then(tmp_path):
+    """With an amendment of 10/06/2025, the 2024 documents are those of the plan before it, the 2025 ones after it:
+    each the bytes `kehoach pack` / `appendix --as-of <deadline>` write for that year."""
+    import shutil
+
+    from test_amendments import AMENDMENT
+    from webkit import add_account, client_of, log_in
+
+    from generator.paths import default_plan_dir
+    from generator.web.app import create_app
+    from generator.web.settings import WebSettings
+
+    folder = tmp_path / "plan"
+    shutil.copytree(default_plan_dir(), folder)
+    (folder / "amendments").mkdir()
+    (folder / "amendments" / "2025-999-kh-ubnd.yaml").write_text(AMENDMENT, encoding="utf-8")
+    settings = WebSettings(db=tmp_path / "db.sqlite3", plan_dir=folder)
+    add_account(settings)
+    seen = {}
+    with client_of(create_app(settings)) as client:
+        assert log_in(client).status_code == 303
+        for year in (2024, 2025):
+            base = f"/ke-hoach/khanh-hoa-1627/{year}/tai-lieu"
+            appendix, form = client.get(f"{base}/phu-luc.xlsx"), client.get(f"{base}/bieu-mau/{SCT}.docx")
+            assert appendix.status_code == form.status_code == 200
+            out = tmp_path / str(year)
+            assert kehoach("pack", "--year", str(year), "--plan", str(folder), "--out", str(out),
+                           cwd=tmp_path).returncode == 0
+            assert kehoach("appendix", "--as-of", f"15/12/{year}", "--plan", str(folder), "--out",
+                           str(tmp_path / f"phu-luc-{year}.xlsx"), cwd=tmp_path).returncode == 0
+            assert appendix.content == (tmp_path / f"phu-luc-{year}.xlsx").read_bytes() == (out / "phu-luc.xlsx").read_bytes()
+            assert form.content == (out / f"{SCT}.docx").read_bytes()
+            seen[year] = appendix.content
+    assert seen[2024] != seen[2025]
