@@ -88,6 +88,9 @@ def test_the_received_date_and_the_office_user_are_stored(office_client, web_set
     assert [e.user for e in events] == [OFFICE_USER]
     r = office_client.get("/ke-hoach/khanh-hoa-1627/2024/tai-len")
     assert f'value="{dt.date.today().isoformat()}"' in r.text  # the date field defaults to today
+    assert 'type="file" multiple' in r.text and 'enctype="multipart/form-data"' in r.text
+    data = office_client.get("/ke-hoach/khanh-hoa-1627/2024/tai-len?format=json").json()
+    assert data["year"] == 2024 and data["received"] == dt.date.today().isoformat()
 
 
 def test_a_date_typed_by_hand_is_read_and_a_date_to_come_is_refused(office_client, web_settings, batch):

@@ -171,7 +171,15 @@ def _page(request: Request) -> dict:
 async def upload_page(request: Request):
     user = require_user(request)
     if request.method == "GET":
-        return render(request, "upload.html", await run_in_threadpool(_page, request))
+        context = await run_in_threadpool(_page, request)
+        if request.query_params.get("format") == "json":
+            from starlette.responses import JSONResponse
+
+            r = context["round"]
+            return JSONResponse({"plan": r.plan.id, "year": r.year, "received": context["received"],
+                                 "file_field": FILE_FIELD, "date_field": DATE_FIELD, "max_files": MAX_UPLOAD_FILES,
+                                 "max_file_bytes": MAX_FILE_BYTES})
+        return render(request, "upload.html", context)
     form = await read_upload(request)
     try:
         context = await run_in_threadpool(_receive, request, form, user)
