@@ -191,7 +191,7 @@ def test_an_upload_without_the_csrf_token_is_refused(office_client, web_settings
 def test_another_plan_or_a_year_before_the_plan_is_not_found(office_client, batch):
     assert office_client.get("/ke-hoach/quang-nam-99/2024/tai-len").status_code == 404
     r = office_client.get("/ke-hoach/khanh-hoa-1627/2019/tai-len")
-    assert r.status_code == 404 and "năm 2019 không hợp lệ" in r.text
+    assert r.status_code == 404 and "không có báo cáo năm 2019" in r.text
     assert upload(office_client, batch[:1], url="/ke-hoach/quang-nam-99/2024/tai-len").status_code == 404
 
 
@@ -199,3 +199,11 @@ def test_a_form_of_another_year_is_refused_as_ingest_refuses_it(office_client, f
     r = upload(office_client, [(f"{STC}.docx", set_property(forms_2024[STC], "kehoach.year", "2025"))])
     line = result_lines(r.text)[0]
     assert line.startswith(f"Lỗi: {STC}.docx: ") and "2025" in line
+
+
+def test_the_navigations_upload_and_documents_lead_to_the_year_reported_now(office_client):
+    year = max(dt.date.today().year, 2023)
+    for page in ("tai-len", "tai-lieu"):
+        r = office_client.get(f"/{page}")
+        assert r.status_code == 303 and r.headers["location"] == f"/ke-hoach/khanh-hoa-1627/{year}/{page}"
+        assert office_client.get(r.headers["location"]).status_code == 200

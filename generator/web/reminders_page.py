@@ -145,7 +145,7 @@ async def letter(request: Request):
     return sent(Built(path, DOCX, name), folder)
 
 
-_PAGE = "/ke-hoach/{plan}/{year:int}/don-doc"
+_PAGE = "/ke-hoach/{plan}/{year}/don-doc"
 ROUTES = [
     Route(_PAGE, reminders_page, methods=["GET", "POST"], name="reminders"),
     Route(f"{_PAGE}/cong-van.docx", letter, name="reminder-letter"),

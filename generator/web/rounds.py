@@ -1,45 +1,41 @@
-"""The round a URL names, `/ke-hoach/{plan}/{year}/...`: the plan the app serves with that id and a report year of
-it; anything else is NotFound (the 404 page). URL parts are only ever compared with the plan's own id and parsed as
-a year, never used as a path."""
+"""The round a URL of the upload, documents and reminders pages names, `/ke-hoach/{plan}/{year}/...`: checked by
+`plans.round_plan` (the plans served; an unknown plan or year is NotFound, the 404 page). URL parts are only ever
+compared with a plan's own id and parsed as a year, never used as a path. `current_round`: where the navigation's
+"Tải lên" and "Tài liệu" lead (the year being reported now)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from starlette.requests import Request
 
-from ..errors import KehoachError, NotFound
-from ..plan.loader import check_year, load_folder
 from ..plan.model import Plan
+from .plans import round_plan, round_url, served_plans
 from .settings import WebSettings
 
 
 @dataclass(frozen=True)
 class Round:
     settings: WebSettings
-    plan: Plan  # the plan as a whole (every amendment), as `kehoach ingest` loads it
+    plan: Plan  # the plan in force for the year's report (`plans.round_plan`)
     year: int
 
     @property
     def base(self) -> str:
         """The round's path: /ke-hoach/<plan>/<year>."""
-        return round_path(self.plan.id, self.year)
-
-
-def round_path(plan_id: str, year: int) -> str:
-    return f"/ke-hoach/{plan_id}/{year}"
+        return round_url(self.plan, self.year)
 
 
 def round_of(request: Request) -> Round:
     """The round of the request's path parameters `plan` and `year` (blocking: call it in the thread pool)."""
-    settings: WebSettings = request.app.state.settings
-    plan = load_folder(settings.plan_dir, registry=settings.registry)
-    plan_id, year = request.path_params["plan"], request.path_params["year"]
-    if plan_id != plan.id:
-        raise NotFound(f'không có kế hoạch "{plan_id}" trong ứng dụng này; kế hoạch đang dùng: Kế hoạch số '
-                       f"{plan.meta.number} ({plan.id})")
-    try:
-        check_year(plan, year)
-    except KehoachError as e:
-        raise NotFound(str(e)) from None
-    return Round(settings, plan, year)
+    plan, year = round_plan(request)
+    return Round(request.app.state.settings, plan, year)
+
+
+def current_round(request: Request) -> str:
+    """The path of the round being reported now (`returns.review.reporting_year`) of the first plan served."""
+    from ..returns.review import reporting_year
+
+    base, _ = served_plans(request)[0]
+    return round_url(base, max(reporting_year(dt.date.today()), base.meta.date.year))

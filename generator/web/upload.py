@@ -198,5 +198,5 @@ async def upload_page(request: Request):
 
 
 ROUTES = [
-    Route("/ke-hoach/{plan}/{year:int}/tai-len", upload_page, methods=["GET", "POST"], name="upload"),
+    Route("/ke-hoach/{plan}/{year}/tai-len", upload_page, methods=["GET", "POST"], name="upload"),
 ]
