@@ -19,6 +19,7 @@ from . import agency
 from . import auth, office
 from .failures import ErrorBoundary, error_response
 from .pages import make_templates
+from .plans import PlanCache
 from .security import FormCSRF, RequestBody, SecurityHeaders
 from .settings import WebSettings
 
@@ -46,4 +47,5 @@ def create_app(settings: WebSettings) -> Starlette:
     app = Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: error_response})
     app.state.settings = settings
     app.state.templates = make_templates(settings.template_dir)
+    app.state.plans = PlanCache()  # loaded plans, kept between requests
     return app
