@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import threading
 from pathlib import Path
 
 from .. import paths
@@ -187,14 +188,20 @@ def plan_history(plan_dir: Path | None, registry: Path | None = None) -> tuple[P
 
 class YearPlans:
     """`(year)`: the plan in force for a year's report; `states(year)`: every state of the plan a form of that year
-    can have been generated from (before each amendment in force by then, oldest first), loaded only when asked."""
+    can have been generated from (before each amendment in force by then, oldest first), loaded only when asked.
+    Safe to share between threads (the web app keeps one per plan): each state is loaded once."""
 
     def __init__(self, plan_dir: Path | None, base: Plan, registry: Path | None = None):
         self.plan_dir, self.base, self.registry = plan_dir, base, registry
         self.cache: dict[int, Plan] = {}
         self.by_date: dict[dt.date, Plan] = {}
+        self.lock = threading.RLock()
 
     def __call__(self, year: int) -> Plan:
+        with self.lock:
+            return self._of_year(year)
+
+    def _of_year(self, year: int) -> Plan:
         if year not in self.cache:
             when = report_date(self.base, year)
             if all(d.date <= when for d in self.base.amendments):
@@ -204,13 +211,17 @@ class YearPlans:
         return self.cache[year]
 
     def states(self, year: int) -> list[Plan]:
+        with self.lock:
+            return self._states(year)
+
+    def _states(self, year: int) -> list[Plan]:
         dates = sorted({d.date for d in self.base.amendments if d.date <= report_date(self.base, year)})
         # the plan before its first amendment, then after each amendment date but the last: that one is `(year)`
         befores = [dates[0] - dt.timedelta(days=1), *dates[:-1]] if dates else []
         for when in befores:
             if when not in self.by_date:
                 self.by_date[when] = load_folder(self.plan_dir, when, self.registry)
-        return [*(self.by_date[when] for when in befores), self(year)]
+        return [*(self.by_date[when] for when in befores), self._of_year(year)]
 
 
 def plan_of_year(plan_dir: Path | None, year: int, registry: Path | None = None) -> Plan:

@@ -19,7 +19,7 @@ from starlette.routing import Route
 from ..office.display import shown
 from ..office.vnformat import long_date
 from ..plan.assignments import report_date
-from ..plan.loader import YearPlans, plan_history
+from ..plan.loader import YearPlans
 from ..plan.model import Plan
 from ..returns.links import Link, resolve
 from ..returns.package import MAX_FILE_BYTES
@@ -28,6 +28,7 @@ from ..returns.status import local_time
 from ..returns.upload import receive_upload
 from .auth import open_store
 from .pages import render
+from .plans import served_plans
 
 FILE_FIELD = "tep"
 UNKNOWN_LINK = ("đường dẫn nộp báo cáo này không dùng được (sai, đã bị thu hồi hoặc đã được cấp lại); hãy liên hệ "
@@ -43,7 +44,7 @@ def link_user(agency: str) -> str:
 
 @dataclass(frozen=True)
 class Round:
-    """What a live link is for, with the plan it reports on (loaded for this request)."""
+    """What a live link is for, with the plan it reports on (as the app keeps it loaded: `plans.PlanCache`)."""
 
     link: Link
     plan: Plan  # the plan as a whole
@@ -52,15 +53,14 @@ class Round:
 
 
 def _round(request: Request, token: str) -> Round | None:
-    settings = request.app.state.settings
     with open_store(request) as store:
         link = resolve(store, token)
     if link is None:
         return None
-    plan, for_year = plan_history(settings.plan_dir, settings.registry)
-    if plan.id != link.plan:  # a link of a plan this app does not serve: the same answer as a wrong token
-        return None
-    return Round(link, plan, for_year, for_year(link.year))
+    for plan, for_year in served_plans(request):
+        if plan.id == link.plan:
+            return Round(link, plan, for_year, request.app.state.plans.year_plan(for_year, link.year))
+    return None  # a link of a plan this app does not serve: the same answer as a wrong token
 
 
 def _page(request: Request, r: Round, *, notice: dict | None = None, error: str | None = None) -> dict:

@@ -20,6 +20,7 @@ from . import auth, office
 from .documents import ROUTES as DOCUMENT_ROUTES  # upload, documents, reminders
 from .failures import ErrorBoundary, error_response
 from .pages import make_templates
+from .plans import PlanCache
 from .security import FormCSRF, RequestBody, SecurityHeaders
 from .settings import WebSettings
 
@@ -48,4 +49,5 @@ def create_app(settings: WebSettings) -> Starlette:
     app = Starlette(routes=routes, middleware=middleware, exception_handlers={HTTPException: error_response})
     app.state.settings = settings
     app.state.templates = make_templates(settings.template_dir)
+    app.state.plans = PlanCache()  # loaded plans, kept between requests
     return app

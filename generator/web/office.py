@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from ..errors import NotFound
 from ..office.vnformat import long_date
 from ..plan.assignments import assignments, report_date
 from ..returns.board import (GROUPS, ORDERS, board_rows, filter_rows, overview_years, round_counts, round_overview,
@@ -52,25 +53,50 @@ async def overview(request: Request):
 # ------------------------------------------------------------------------------------------------ the round's board
 
 
-def board_data(request: Request, today: dt.date) -> dict:
+PAGE_ROWS = 200  # rows of the status board's page (`?trang=`); its JSON has every row
+NO_PAGE = "bảng tình hình nộp không có trang {page}; hãy chọn trang từ 1 đến {pages}"
+
+
+def board_page(request: Request, total: int) -> tuple[int, int]:
+    """(the URL's page `?trang=` (1 when not given), the number of pages) of a board of `total` rows; a page that
+    is not one of them is a 404."""
+    pages = max(1, -(-total // PAGE_ROWS))
+    text = request.query_params.get("trang") or "1"
+    page = int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else 0
+    if not 1 <= page <= pages:
+        raise NotFound(NO_PAGE.format(page=text, pages=pages))
+    return page, pages
+
+
+def board_data(request: Request, today: dt.date, *, paged: bool = False) -> dict:
+    """The round's board: every row (the JSON), or the rows of the URL's page only (`paged`, the HTML page); the
+    counts, the filter and the order are over the whole round."""
     plan, year = round_plan(request)
     group = request.query_params.get("trang-thai") or ""
     order = request.query_params.get("sap-xep") or ""
     with open_store(request) as store:
         statuses = round_status(plan, year, store.submissions(plan.id, year), today)
     rows = sort_rows(filter_rows(board_rows(statuses), group), order)
+    total, page, pages = len(rows), 1, 1
+    if paged:
+        page, pages = board_page(request, total)
+        rows = rows[(page - 1) * PAGE_ROWS: page * PAGE_ROWS]
     due = report_date(plan, year)
     when = "đã quá hạn" if today > due else f"còn {(due - today).days} ngày" if today < due else "hôm nay là hạn cuối"
-    return {"plan": plan.id, "number": plan.meta.number, "title": plan.meta.title, "year": year,
+    data = {"plan": plan.id, "number": plan.meta.number, "title": plan.meta.title, "year": year,
             "deadline": due.isoformat(), "deadline_text": long_date(due), "deadline_when": when,
             "counts": counts_json(round_counts(statuses)), "filter": group, "order": order,
             "rows": [{**r.as_json(), "arrived_text": f"{r.arrived:%d/%m/%Y}" if r.arrived else ""} for r in rows],
             "url": round_url(plan, year)}
+    if paged:
+        data.update(page=page, pages=pages, total=total, first=(page - 1) * PAGE_ROWS + 1)
+    return data
 
 
 async def board(request: Request):
-    data = await run_in_threadpool(board_data, request, dt.date.today())
-    if wants_json(request):
+    json = wants_json(request)
+    data = await run_in_threadpool(board_data, request, dt.date.today(), paged=not json)
+    if json:
         return JSONResponse(data)
     return render(request, "round.html", {**data, "groups": GROUPS, "orders": ORDERS})
 
