@@ -25,7 +25,7 @@ from . import reminders_page, upload
 from .auth import require_user
 from .downloads import DOCX, XLSX, ZIP, Built, discard, private_folder, sent
 from .pages import render
-from .rounds import Round, current_round, round_of
+from .rounds import Round, round_of, to_current
 
 FORM_TEMPLATE = "bao-cao-don-vi.docx"  # `kehoach pack` without --template
 
@@ -162,20 +162,10 @@ async def documents_page(request: Request):
     return render(request, "documents.html", context)
 
 
-def _to_current(page: str):
-    async def endpoint(request: Request):
-        from starlette.responses import RedirectResponse
-
-        require_user(request)
-        return RedirectResponse(f"{await run_in_threadpool(current_round, request)}/{page}", status_code=303)
-
-    return endpoint
-
-
 _DOCS = "/ke-hoach/{plan}/{year}/tai-lieu"
 ROUTES = [
-    Route("/tai-len", _to_current("tai-len"), name="upload-now"),  # the navigation's "Tải lên" and "Tài liệu"
-    Route("/tai-lieu", _to_current("tai-lieu"), name="documents-now"),
+    Route("/tai-len", to_current("tai-len"), name="upload-now"),  # the navigation's "Tải lên" and "Tài liệu"
+    Route("/tai-lieu", to_current("tai-lieu"), name="documents-now"),
     *upload.ROUTES,
     Route(_DOCS, documents_page, name="documents"),
     Route(f"{_DOCS}/bo-bieu-mau.zip", _download("generate-pack", "bo-bieu-mau.zip", build_pack_zip),

@@ -21,6 +21,7 @@ from ..returns.rounds import round_years
 from . import round as agency_pages
 from .auth import open_store
 from .pages import render
+from .rounds import to_current
 from .plans import LAST_YEAR, counts_json, round_plan, round_url, served_plans, shown_time, wants_json
 
 # ------------------------------------------------------------------------------------------------ the overview
@@ -127,5 +128,6 @@ ROUTES = [
     Route("/", overview, name="overview"),
     Route("/ke-hoach/{plan}/{year}", board, name="round"),
     Route("/ke-hoach/{plan}/{year}/nhat-ky", history, name="round-history"),
+    Route("/nhat-ky", to_current("nhat-ky"), name="history-now"),  # the navigation's "Nhật ký"
     *agency_pages.ROUTES,
 ]
