@@ -10,43 +10,18 @@ import shutil
 from pathlib import Path
 
 import pytest
-from formfill import Fill, fill_form, kehoach
+from formfill import kehoach
+from test_reminders import KHANH_SON, NOTE, SCT, SYT, ok, round_db  # noqa: F401, F811 - round_db: the same 2024 round
 from webkit import OFFICE_USER, add_account, client_of, log_in, post_form
 
 from generator.returns.roundlog import round_log
 from generator.returns.store import Store
 
-SCT, SYT, KHANH_SON = "so-cong-thuong", "so-y-te", "ubnd-huyen-khanh-son"
-NOTE = "Thiếu kết quả nhiệm vụ II.12 và số liệu về hợp tác xã năm 2024"
 PAGE = "/ke-hoach/khanh-hoa-1627/2024/don-doc"
 
 
-def ok(r) -> str:
-    assert r.returncode == 0, r.stdout + r.stderr
-    return r.stdout
-
-
-@pytest.fixture(scope="module")
-def round_db(forms_2024, tmp_path_factory) -> Path:
-    """The 2024 round: every form received except Sở Y tế's and UBND huyện Khánh Sơn's; Sở Công Thương's set to
-    can-bo-sung with a note (as test_reminders builds it)."""
-    tmp = tmp_path_factory.mktemp("web-reminders")
-    inbox = tmp / "nhan"
-    inbox.mkdir()
-    for agency, data in forms_2024.items():
-        if agency in (SYT, KHANH_SON):
-            continue
-        if agency == SCT:
-            data = fill_form(data, {"nv14": Fill(result=["Đã tổ chức 03 lớp tập huấn."], status="Hoàn thành")})
-        (inbox / f"{agency}.docx").write_bytes(data)
-    ok(kehoach("ingest", str(inbox), "--year", "2024", "--received", "10/12/2024", "--db", "bc.sqlite3", cwd=tmp))
-    ok(kehoach("review", SCT, "--year", "2024", "--version", "1", "--state", "can-bo-sung", "--note", NOTE,
-               "--db", "bc.sqlite3", cwd=tmp))
-    return tmp / "bc.sqlite3"
-
-
 @pytest.fixture
-def db(round_db, tmp_path) -> Path:
+def db(round_db, tmp_path) -> Path:  # noqa: F811 - the fixture imported above
     copy = tmp_path / "bc.sqlite3"
     shutil.copyfile(round_db, copy)
     return copy
