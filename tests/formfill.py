@@ -213,3 +213,26 @@ def kehoach(*args: str, cwd: Path, timeout: float = 120) -> subprocess.Completed
     env["COLUMNS"] = "200"  # rich tables on one line per row
     return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=timeout, env=env)
+
+
+def ok(r: subprocess.CompletedProcess) -> str:
+    """A command that succeeded, with no traceback: its output."""
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
+    return r.stdout
+
+
+def refused(r: subprocess.CompletedProcess) -> str:
+    """A command refused with exit 1 and one sentence ("Lỗi: ..."), no traceback: the sentence on one line."""
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Lỗi: "), r.stderr
+    return " ".join(r.stderr.split())
+
+
+def write(folder: Path, name: str, data: bytes) -> Path:
+    """`data` saved as `folder/name` (the folder made if missing), as a file the office received."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(data)
+    return folder / name

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from formfill import Fill, W, edit_document, fill_form, kehoach, set_property
+from formfill import Fill, W, edit_document, fill_form, kehoach, set_property, write
 
 from generator.plan.assignments import assignments
 from generator.plan.loader import load_plan
@@ -18,11 +18,6 @@ from generator.returns.store import Store
 SCT = "so-cong-thuong"
 STC = "so-tai-chinh"
 
-
-def write(folder: Path, name: str, data: bytes) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(data)
-    return folder / name
 
 
 def tasks_of(plan, year: int, agency: str) -> set[str]:

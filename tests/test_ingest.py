@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from formfill import Fill, edit_document, fill_form, kehoach, set_property, unwrap_controls, W
+from formfill import Fill, W, edit_document, fill_form, kehoach, set_property, unwrap_controls, write
 
 from generator.plan.assignments import assignments
 from generator.errors import FormRejected
@@ -195,11 +195,6 @@ def test_store_refuses_output_folder_and_foreign_files(tmp_path, monkeypatch):
 
 # ==================================================================================================== CLI
 
-
-def write(folder: Path, name: str, data: bytes) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(data)
-    return folder / name
 
 
 def dump(db: Path) -> str:

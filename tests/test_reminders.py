@@ -12,7 +12,7 @@ from pathlib import Path
 
 import docx
 import pytest
-from formfill import Fill, fill_form, kehoach
+from formfill import Fill, fill_form, kehoach, ok, refused
 from lo import requires_soffice, to_pdf
 
 from generator.plan.loader import plan_of_year
@@ -24,18 +24,6 @@ SUBJECT_2024 = "V/v đôn đốc gửi báo cáo kết quả thực hiện Kế 
 LETTER = "cong-van.docx"
 
 
-def ok(r) -> str:
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "Traceback" not in r.stdout + r.stderr
-    return r.stdout
-
-
-def refused(r) -> str:
-    assert r.returncode == 1, r.stdout + r.stderr
-    assert "Traceback" not in r.stdout + r.stderr
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Lỗi: "), r.stderr
-    return " ".join(r.stderr.split())
 
 
 @pytest.fixture(scope="module")

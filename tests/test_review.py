@@ -14,7 +14,7 @@ from pathlib import Path
 
 import docx
 import pytest
-from formfill import Fill, edit_document, fill_form, kehoach, W
+from formfill import Fill, W, edit_document, fill_form, kehoach, ok, refused, write
 
 from generator.returns.read import read_form
 
@@ -23,24 +23,7 @@ NHA_TRANG = "ubnd-thanh-pho-nha-trang"
 REAL = "Bản báo cáo thật của Sở Công Thương: đã tổ chức 03 lớp tập huấn."
 
 
-def write(folder: Path, name: str, data: bytes) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(data)
-    return folder / name
 
-
-def ok(r) -> str:
-    assert r.returncode == 0, r.stdout + r.stderr
-    assert "Traceback" not in r.stderr
-    return r.stdout
-
-
-def refused(r) -> str:
-    assert r.returncode == 1, r.stdout + r.stderr
-    assert "Traceback" not in r.stdout + r.stderr
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Lỗi: "), r.stderr
-    return " ".join(r.stderr.split())
 
 
 def rows(stdout: str) -> dict[str, list[str]]:

@@ -10,8 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from formfill import kehoach
-from test_reminders import KHANH_SON, NOTE, SCT, SYT, ok, round_db  # noqa: F401, F811 - round_db: the same 2024 round
+from formfill import kehoach, ok
+from test_reminders import KHANH_SON, NOTE, SCT, SYT, round_db  # noqa: F401, F811 - round_db: the same 2024 round
 from webkit import OFFICE_USER, add_account, client_of, log_in, post_form
 
 from generator.returns.roundlog import round_log
