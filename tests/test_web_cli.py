@@ -289,6 +289,13 @@ def test_serve_refuses_a_database_inside_output(tmp_path):
     assert not (tmp_path / "output").exists()
 
 
+def test_serve_refuses_a_base_url_that_is_no_web_address(tmp_path):
+    # the links the app shows would be "baocao.vn/nop/..." otherwise: the same sentence as `links` and `pack`
+    for bad in ("baocao.vn", "https://bao cao.vn"):
+        r = kehoach("serve", "--port", "1", "--base-url", bad, cwd=tmp_path, timeout=30)
+        assert r.returncode == 1 and f'--base-url "{bad}" không phải địa chỉ web' in one_error(r)
+
+
 def test_office_client_fixture_is_logged_in(office_client):
     assert "Tài khoản: Nguyễn Văn An" in office_client.get("/").text
 

@@ -110,17 +110,14 @@ def links(
     reissue: list[str] | None = typer.Option(None, "--reissue", help="Cấp liên kết mới cho đơn vị này (lặp lại được); "
                                              "liên kết cũ không dùng được nữa.", show_default=False, metavar="ĐƠN_VỊ"),
 ):
-    from ..returns.links import hand_out, link_path, reporting_agencies, revoke as revoke_link
+    from ..returns.links import checked_base_url, hand_out, link_path, reporting_agencies, revoke as revoke_link
     from ..returns.review import agency_name, resolve_agency
     from ..returns.status import local_time
     from ..returns.store import open_store
     from ..web.settings import WebSettings
 
     p = plan_of_year(plan, year, registry)
-    settings = WebSettings(db=Path("."), base_url=base_url.strip() if base_url else None)
-    if settings.base_url and not settings.base_url.lower().startswith(("http://", "https://")):
-        raise KehoachError(f'--base-url "{base_url}" không phải địa chỉ web; hãy ghi dạng https://ten-may hoặc '
-                           "http://192.168.1.10:8000")
+    settings = WebSettings(db=Path("."), base_url=checked_base_url(base_url) if base_url else None)
     revoked = [resolve_agency(p, text) for text in revoke or ()]  # every name checked before anything is written
     reissued = tuple(resolve_agency(p, text) for text in reissue or ())
     reporting_agencies(p, year, reissued)
@@ -156,13 +153,14 @@ def serve(
                                         show_default=False),
 ):
     from ..plan.loader import load_folder
+    from ..returns.links import checked_base_url
     from ..returns.store import db_path
     from ..web.server import bind, notices, serve as run
     from ..web.settings import WebSettings
 
+    base_url = checked_base_url(base_url) if base_url else None  # before anything else: the links would be wrong
     load_folder(plan, registry=registry)  # an invalid plan stops here, as every command does
-    settings = WebSettings(db=db_path(db), plan_dir=plan, registry=registry,
-                           base_url=base_url.strip() if base_url else None)
+    settings = WebSettings(db=db_path(db), plan_dir=plan, registry=registry, base_url=base_url)
     for line in notices(settings, host):
         err.print(line, markup=False)
     sock = bind(host, port)

@@ -131,7 +131,8 @@ def _form_links(p, year: int, base_url: str | None, reissue: bool, db: Path | No
         if reissue:
             raise KehoachError("--reissue-links chỉ dùng cùng --base-url (địa chỉ ghi vào liên kết trong biểu mẫu)")
         return None
-    from ..returns.packlinks import checked_base_url, form_links
+    from ..returns.links import checked_base_url
+    from ..returns.packlinks import form_links
     from ..returns.store import open_store
     from .returns import _os_user
 

@@ -13,7 +13,7 @@ import secrets
 import sqlite3
 from dataclasses import dataclass
 
-from ..errors import NotFound, describe_sqlite_error
+from ..errors import KehoachError, NotFound, describe_sqlite_error
 from .roundlog import record, transaction
 from .store import Store, utc_now
 
@@ -32,6 +32,16 @@ class Link:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def checked_base_url(text: str) -> str:
+    """The address agencies reach the app at (`--base-url`), without the trailing "/"; not a web address: a
+    sentence."""
+    url = text.strip()
+    if not url.lower().startswith(("http://", "https://")) or any(c.isspace() for c in url):
+        raise KehoachError(f'--base-url "{text}" không phải địa chỉ web; hãy ghi dạng https://ten-may hoặc '
+                           "http://192.168.1.10:8000")
+    return url.rstrip("/")
 
 
 def link_path(token: str) -> str:
@@ -104,7 +114,6 @@ class LinkLine:
 def reporting_agencies(plan, year: int, reissue: tuple[str, ...] = ()) -> list[tuple[str, str]]:
     """(id, name) of every agency that reports for `year`, in the plan's order; an agency of `reissue` that does not
     is one sentence (checked before anything is written)."""
-    from ..errors import KehoachError
     from ..plan.assignments import assignments
 
     agencies = [(at.agency.id, at.agency.name) for at in assignments(plan, year)]

@@ -9,20 +9,10 @@ or pack without links."""
 
 from __future__ import annotations
 
-from ..errors import Conflict, KehoachError
+from ..errors import Conflict
 from ..plan.model import Plan
 from .links import hand_out, link_path, live_links, reporting_agencies
 from .store import Store
-
-
-def checked_base_url(text: str) -> str:
-    """The address agencies reach the app at (`--base-url`), without the trailing "/"; not a web address: a
-    sentence."""
-    url = text.strip()
-    if not url.lower().startswith(("http://", "https://")) or any(c.isspace() for c in url):
-        raise KehoachError(f'--base-url "{text}" không phải địa chỉ web; hãy ghi dạng https://ten-may hoặc '
-                           "http://192.168.1.10:8000")
-    return url.rstrip("/")
 
 
 def form_links(store: Store, plan: Plan, year: int, base_url: str, *, reissue: bool = False,
